@@ -1,0 +1,1 @@
+"""agentcore_code: a first-party agentcore plugin."""

@@ -1,0 +1,1 @@
+"""Hook implementations of agentcore_code (filled in by its issue)."""

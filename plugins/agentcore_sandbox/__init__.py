@@ -1,0 +1,1 @@
+"""agentcore_sandbox: a first-party agentcore plugin."""

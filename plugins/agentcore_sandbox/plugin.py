@@ -1,0 +1,1 @@
+"""Hook implementations of agentcore_sandbox (filled in by its issue)."""

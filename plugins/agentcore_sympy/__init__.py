@@ -1,0 +1,1 @@
+"""agentcore_sympy: a first-party agentcore plugin."""
