@@ -159,14 +159,14 @@ def _template_message(message: Message | Mapping[str, Any]) -> dict[str, Any]:
     ``reasoning_content`` (and ``thinking`` where that is missing); that is how ``reasoning=`` reaches
     Qwen3's template.
     """
-    if isinstance(message, Message):
-        out = message.to_template_dict()
-    elif isinstance(message, Mapping):
+    if type(message) is dict or isinstance(message, Mapping):  # the plain-dict test first: it is the common case
         out = {key: value for key, value in message.items() if value is not None}
+    elif isinstance(message, Message):
+        out = message.to_template_dict()
     else:
         raise TypeError(f"a message must be a dict or agentcore.Message, got {type(message).__name__}")
-    reasoning = next((out[key] for key in _REASONING_KEYS if out.get(key) is not None), None)
-    if reasoning is not None:
+    if "reasoning_content" in out or "thinking" in out or "reasoning" in out:
+        reasoning = next(out[key] for key in _REASONING_KEYS if key in out)
         # The same expression as transformers' _alias_reasoning_fields (key order and an existing
         # `thinking` kept as they are there).
         out = {"thinking": reasoning, **out, "reasoning_content": reasoning}
@@ -175,6 +175,8 @@ def _template_message(message: Message | Mapping[str, Any]) -> dict[str, Any]:
 
 def _tool_schema(tool: Any) -> dict[str, Any]:
     """One tool as the OpenAI function schema ``{"type": "function", "function": {...}}``."""
+    if type(tool) is dict and "function" in tool:
+        return tool  # the common case, verbatim: templates print it as is
     if not isinstance(tool, Mapping):
         for method in ("openai_schema", "schema"):
             produce = getattr(tool, method, None)
@@ -200,7 +202,7 @@ def _tool_schema(tool: Any) -> dict[str, Any]:
 
 
 def _tool_schemas(tools: Iterable[Any] | None) -> list[dict[str, Any]] | None:
-    if tools is None:
+    if not tools:
         return None
     schemas = [_tool_schema(tool) for tool in tools]
     return schemas or None  # an empty list means no tools, exactly like None
