@@ -223,8 +223,8 @@ def render_prompt(
     """The prompt text for ``messages`` in the chat format of ``family``, byte-identical to transformers.
 
     ``messages`` are OpenAI-style dicts (passed on as given, quirks included) or :class:`Message` models,
-    mixed freely. ``tools`` are OpenAI function schemas, bare function dicts, or objects with an
-    ``openai_schema()`` method. Extra keyword arguments reach the template as variables:
+    mixed freely. ``tools`` are OpenAI function schemas (passed on verbatim), bare function dicts, objects
+    with an ``openai_schema()`` method (agentcore tools), or plain Python functions. Extra keyword arguments reach the template as variables:
     ``enable_thinking`` (Qwen3), ``add_vision_id`` (Qwen2.5-VL), ``default_system`` (replaces the family's
     default system prompt, e.g. for the 2024-09 Qwen2.5-Coder's ``"You are a helpful assistant."``).
 
