@@ -65,6 +65,17 @@ class StepFinished(BaseModel):
     record: dict[str, Any] = Field(default_factory=dict)
 
 
+class AssistantTurn(BaseModel):
+    """The model's whole output for one step, parsed: written before its tool calls run (for resume)."""
+
+    type: Literal["assistant_turn"] = "assistant_turn"
+    step: int
+    message: dict[str, Any]
+    raw: str
+    usage: dict[str, Any] = Field(default_factory=dict)
+    finish_reason: str = "stop"
+
+
 class VerificationFailed(BaseModel):
     """A verify hook rejected the final answer; ``feedback`` goes back to the model."""
 
@@ -73,9 +84,12 @@ class VerificationFailed(BaseModel):
 
 
 class FinalAnswer(BaseModel):
+    """The run ended: its answer and status (``final``, ``max_steps`` or ``error``)."""
+
     type: Literal["final_answer"] = "final_answer"
     answer: str | None
     status: str
+    error: str | None = None
 
 
 class RunStarted(BaseModel):
@@ -92,6 +106,7 @@ Event = Annotated[
         ContentDelta,
         ToolCallParsed,
         ParseProblemEvent,
+        AssistantTurn,
         ToolResult,
         StepFinished,
         VerificationFailed,
