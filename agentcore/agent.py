@@ -443,7 +443,7 @@ class _Run:
             verdicts = await self._verify(answer)
             record.verdicts = verdicts
             rejected = [v for v in verdicts if not v.ok]
-            if rejected and self.verifications < agent.max_verifications and step < agent.max_steps:
+            if rejected and self.verifications <= agent.max_verifications and step < agent.max_steps:
                 feedback = "\n".join(f"- {v.feedback or 'rejected'}" for v in rejected)
                 added.append(Message(role="user", content=(
                     "Your answer was checked and it is not right yet:\n" + feedback

@@ -15,7 +15,7 @@ The pytest plugin (entry point ``pytest11: agentcore``) gives plugin authors two
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -64,6 +64,11 @@ class ScriptedBackend(Backend):
         for i in range(0, len(text), self.chunk_size):
             yield text[i : i + self.chunk_size]
         yield completion
+
+    async def astream(self, request: GenerationRequest) -> AsyncIterator[str | Completion]:
+        # Nothing here blocks: stream on the event loop itself rather than through a worker thread.
+        for item in self.stream(request):
+            yield item
 
 
 class FunctionBackend(Backend):

@@ -9,6 +9,7 @@ expected and what came, for the model to fix.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import re
@@ -72,6 +73,7 @@ class Tool:
             isolation = "thread" if self.is_async or not _can_fork() else "process"
         self.isolation: Isolation = isolation
         self.args_model = _arguments_model(fn, self.name, param_docs)
+        self._parameters_schema: dict[str, Any] | None = None
         #: the plugin (or "user") that registered this tool; set by the plugin registry
         self.source: str = "user"
 
@@ -83,9 +85,14 @@ class Tool:
         return self.fn(*args, **kwargs)
 
     def parameters_schema(self) -> dict[str, Any]:
-        """The JSON schema of the arguments, compact (no pydantic titles) for a small prompt."""
-        schema = self.args_model.model_json_schema()
-        return _strip_titles(schema)
+        """The JSON schema of the arguments, compact (no pydantic titles) for a small prompt.
+
+        Computed once: building a pydantic JSON schema costs about a millisecond, and the loop shows
+        the schema to the model at every step.
+        """
+        if self._parameters_schema is None:
+            self._parameters_schema = _strip_titles(self.args_model.model_json_schema())
+        return copy.deepcopy(self._parameters_schema)
 
     def openai_schema(self) -> dict[str, Any]:
         """The OpenAI function schema: ``{"type": "function", "function": {name, description, parameters}}``."""
