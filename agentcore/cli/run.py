@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("task", help="what to do")
     p.add_argument("--model", help="Hugging Face id, local folder or GGUF file (default: the configured one)")
+    p.add_argument("--backend", help="a backend registered by a plugin (agentcore_register_backends), by name")
     p.add_argument("--base-url", action="append", default=[],
                    help="an OpenAI-compatible server (vLLM, SGLang, llama.cpp, agentcore serve); repeat to spread load")
     p.add_argument("--api-key", help="API key for --base-url servers")
@@ -48,6 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _backend(args: argparse.Namespace) -> Any:
+    if args.backend:
+        from agentcore.plugins import registered_backends
+
+        factories = registered_backends()
+        if args.backend not in factories:
+            raise ValueError(f"no backend named {args.backend!r}; plugins register: {', '.join(sorted(factories)) or 'none'}")
+        options = {"model": args.model} if args.model else {}
+        return factories[args.backend](**options)
     if args.base_url:
         if not args.model:
             raise ValueError("--base-url needs --model: the name the server knows the model by")
