@@ -192,16 +192,22 @@ def _python_compile_problem(code: str, lines: list[str]) -> SyntaxProblem | None
         try:
             # Top-level await is allowed: answers often show notebook-style snippets.
             compile(code, "<code>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-        except SyntaxError as exc:
+        except (SyntaxError, ValueError) as exc:
+            if "\0" in code:  # "source code string cannot contain null bytes" (ValueError before 3.12)
+                return _null_byte_problem(code, lines, str(getattr(exc, "msg", exc)))
+            if not isinstance(exc, SyntaxError):
+                raise
             line = min(max(exc.lineno or 1, 1), max(len(lines), 1))
             text = lines[line - 1] if lines else ""
             column = min(max(exc.offset or 1, 1), len(text) + 1)
             return SyntaxProblem(line=line, column=column, message=exc.msg, text=text.rstrip("\r"))
-        except ValueError as exc:  # "source code string cannot contain null bytes"
-            index = code.find("\0")
-            row = code.count("\n", 0, max(index, 0))
-            col = index - (code.rfind("\n", 0, index) + 1) if index >= 0 else 0
-            return SyntaxProblem(line=row + 1, column=col + 1, message=str(exc), text=lines[row].rstrip("\r"))
         except (RecursionError, MemoryError):  # absurdly nested code: leave it to tree-sitter
             return None
     return None
+
+
+def _null_byte_problem(code: str, lines: list[str], message: str) -> SyntaxProblem:
+    index = code.index("\0")
+    row = code.count("\n", 0, index)
+    column = index - (code.rfind("\n", 0, index) + 1) + 1
+    return SyntaxProblem(line=row + 1, column=column, message=message, text=lines[row].rstrip("\r"))
