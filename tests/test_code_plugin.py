@@ -189,3 +189,39 @@ def test_coder_run_gets_syntax_feedback_then_accepts():
     assert result.answer.strip() == GOOD.strip() and result.verified is True
     assert "line 1, column 14: expected ':'" in backend.prompts[1]
     assert result.steps[0].verdicts[0].verifier == "code" and result.steps[0].verdicts[0].ok is False
+
+
+def test_verifier_skips_a_grammar_that_is_installed_but_unusable(monkeypatch):
+    import sys
+    import types
+
+    fake = types.ModuleType("tree_sitter_broken")
+    fake.language = lambda: (_ for _ in ()).throw(ValueError("Incompatible Language version 99"))
+    monkeypatch.setitem(sys.modules, "tree_sitter_broken", fake)
+    monkeypatch.setattr(languages, "_languages", {})
+    monkeypatch.setattr(languages, "_parsers", {})
+    monkeypatch.setitem(languages.GRAMMARS, "go", languages.Grammar("tree-sitter-go", "tree_sitter_broken"))
+    monkeypatch.setattr(languages.importlib.util, "find_spec", lambda name: object())
+    assert verify_code_answer("```go\nfunc main( {}\n```\n") is None
+
+
+def test_a_forked_child_gets_a_fresh_lock_and_parsers():
+    import os
+
+    languages.get_parser("python")
+    read, write = os.pipe()
+    with languages._lock:  # held in the parent while forking, as another thread might
+        pid = os.fork()
+        if pid == 0:  # the child: must be able to parse at once
+            try:
+                import signal
+
+                signal.alarm(20)  # a child stuck on the inherited lock dies instead of hanging the test
+                ok = languages.parse("x = 1\n", "python").root_node.has_error is False
+                os.write(write, b"1" if ok else b"0")
+            finally:
+                os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
+    os.close(read)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -137,6 +138,18 @@ def available_languages() -> list[str]:
 _parsers: dict[str, tree_sitter.Parser] = {}
 _languages: dict[str, tree_sitter.Language] = {}
 _lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # Tools run in forked children: a fork taken while another thread held the lock (or was mid-parse)
+    # must not leave the child with a lock nobody will release or a parser in an unknown state.
+    global _lock
+    _lock = threading.Lock()
+    _parsers.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def get_language(language: str) -> tree_sitter.Language:

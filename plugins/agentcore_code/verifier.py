@@ -19,7 +19,7 @@ import re
 from agentcore.verification import Verdict
 
 from agentcore_code.fences import CodeBlock, extract_code_blocks
-from agentcore_code.languages import grammar_installed
+from agentcore_code.languages import GrammarNotInstalledError, grammar_installed
 from agentcore_code.syntax import SyntaxReport, check_syntax
 
 #: Languages whose blocks the verifier checks.
@@ -63,11 +63,14 @@ def _check_block(block: CodeBlock) -> SyntaxReport | None:
         return None
     if language == "python" and _TRANSCRIPT.search(block.content):
         return None
-    report = check_syntax(block.content, language)
-    if not report.ok:
-        for other in _ALTERNATIVES.get(language, ()):
-            if grammar_installed(other) and check_syntax(block.content, other).ok:
-                return SyntaxReport(language=language, ok=True)
+    try:
+        report = check_syntax(block.content, language)
+        if not report.ok:
+            for other in _ALTERNATIVES.get(language, ()):
+                if grammar_installed(other) and check_syntax(block.content, other).ok:
+                    return SyntaxReport(language=language, ok=True)
+    except GrammarNotInstalledError:  # installed but unusable (e.g. built for another tree-sitter)
+        return None
     return report
 
 
