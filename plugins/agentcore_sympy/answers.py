@@ -211,7 +211,9 @@ def _enclosed(s: str, open_: str, close: str) -> bool:
 def _strip_units(s: str) -> tuple[str, str | None, bool]:
     """Split ``value unit`` into the value, a normalised unit (or None) and whether it was a percent."""
     percent = False
-    s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|°|\\circ|\\text\{\s*degrees?\s*\}|\s+degrees?$", "", s).strip()
+    # a degree sign ending the answer is a unit; inside an expression (\sin 60^\circ) it means pi/180
+    s = re.sub(r"(?:\^\s*\{?\s*\\circ\s*\}?|°|\\text\{\s*degrees?\s*\}|\s+degrees?)\s*$", "", s).strip()
+    s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|°", r"\\cdot\\frac{\\pi}{180}", s)
     new = re.sub(r"\\%|%|\\text\{\s*percent\s*\}|\s+percent$", "", s).strip()
     if new != s:
         percent, s = True, new
@@ -271,6 +273,8 @@ def _parse(s: str, top: bool = False) -> Node:
     m = re.match(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*(.+)$", s)
     if m:
         return _parse(m.group(1))
+    if s in ("\\emptyset", "\\varnothing", "∅", "\\{\\}"):
+        return SetOf(())
     union = _split_top(s, ("\\cup", "∪"))
     if len(union) > 1:
         return UnionOf(tuple(_parse(p) for p in union))

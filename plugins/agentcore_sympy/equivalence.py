@@ -295,6 +295,9 @@ class _Grader:
         if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
             same = a == b
             return same, ("same value" if same else "different values")
+        if a.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or b.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+            same = a == b and not a.has(sympy.nan)
+            return same, ("same infinite value" if same else "different values (infinite)")
         diff = a - b
         if diff == 0:
             return True, "same value"
