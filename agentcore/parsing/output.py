@@ -64,8 +64,8 @@ def parse_output(text: str, *, format: str = "hermes", tools: Iterable[Any] | No
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     try:
-        parser.feed(text)
-        parser.close()
+        parser._advance(text)  # the event-free path: same machine, no per-event models
+        parser._finish()
         return parser.result()
     except Exception as e:  # last-resort safety net: a parser bug must not take the agent down
         return ParsedOutput(

@@ -8,13 +8,14 @@ Where a value ends is decided by scanning the structure, not by splitting on the
 values (code, docs) may contain ``</parameter>``, ``</function>`` or ``<tool_call>`` as text:
 
 * tags that open a call construct inside a value (``<tool_call>``, ``<function=``, and ``<parameter=`` once
-  nested) raise a nesting depth that their closing tags lower again, so a complete example call written
-  inside a value is skipped as a whole;
-* at depth 0, ``</parameter>`` ends the value only when what follows is structure (another
-  ``<parameter=``, ``</function>``, ``</tool_call>``, ``<tool_call>``, ``<function=``, or the end of the
-  text); otherwise it is text;
-* at depth 0, ``<parameter=``, ``</function>`` or ``</tool_call>`` end a value whose ``</parameter>`` is
-  missing;
+  nested) are stacked and closed by their closing tags, so a complete example call written inside a value
+  is skipped as a whole (an opener never closed, like a lone ``<tool_call>`` mention, is dropped from the
+  stack when an outer closing tag arrives);
+* a closing tag with no opener on the stack ends the value only when structure follows it: for
+  ``</parameter>`` another ``<parameter=``, ``</function>``, ``</tool_call>``, ``<tool_call>``,
+  ``<function=`` or the end of the text; ``</function>`` / ``</tool_call>`` (a missing ``</parameter>``)
+  likewise; otherwise it is text in the value;
+* with nothing open, ``<parameter=`` ends a value whose ``</parameter>`` is missing;
 * if that scan never settles (an unbalanced tag mention inside the value), a flat scan that ignores nesting
   decides. Nesting is capped, which also keeps hostile input linear.
 
@@ -96,11 +97,30 @@ def _tag_name(text: str, i: int, final: bool, what: str) -> tuple[str, int] | Ne
     return name, j + 1
 
 
+_KIND = {
+    TOOL_CALL_OPEN: "call", TOOL_CALL_CLOSE: "call",
+    FUNCTION_OPEN: "function", FUNCTION_CLOSE: "function",
+    PARAMETER_OPEN: "parameter", PARAMETER_CLOSE: "parameter",
+}
+_OPENERS = (TOOL_CALL_OPEN, FUNCTION_OPEN, PARAMETER_OPEN)
+# what must follow a closing tag (after whitespace) for it to end the value rather than be text in it
+_FOLLOWS = {
+    PARAMETER_CLOSE: _AFTER_VALUE,
+    FUNCTION_CLOSE: (TOOL_CALL_CLOSE, TOOL_CALL_OPEN, FUNCTION_OPEN),
+    TOOL_CALL_CLOSE: (TOOL_CALL_OPEN, FUNCTION_OPEN),
+}
+
+
 def _value_end(text: str, v: int, final: bool, nested: bool) -> tuple[int, int] | NeedMore | None:
     """Find where the value starting at ``v`` ends: ``(value_end, resume_at)``. None if the text ends
-    inside the value (final) or, for the nesting scan, if it gave up (too deep)."""
+    inside the value (final) or, for the nesting scan, if it gave up (too deep).
+
+    The nesting scan keeps a stack of the constructs opened inside the value; a closing tag whose opener
+    is on the stack closes it (and any unclosed ones above it: a lone ``<tool_call>`` mention). A closing
+    tag with no opener on the stack belongs to the value's own structure, if structure follows it.
+    """
     n = len(text)
-    depth = 0
+    stack: list[str] = []
     i = v
     while True:
         lt = text.find("<", i)
@@ -112,38 +132,34 @@ def _value_end(text: str, v: int, final: bool, nested: bool) -> tuple[int, int] 
         i = lt + 1
         if tag is None:
             continue
-        if tag == PARAMETER_CLOSE:
-            if nested and depth > 0:
-                depth -= 1
-                i = lt + len(tag)
-                continue
-            k = skip_ws(text, lt + len(tag))
-            if k >= n:
-                if not final:
-                    return NEED_MORE
-                return lt, k
-            nxt = _tag_at(text, k, _AFTER_VALUE, final)
-            if nxt is NEED_MORE:
-                return NEED_MORE
-            if nxt is not None:
-                return lt, lt + len(tag)
-            i = lt + len(tag)  # "</parameter>" written inside the value
+        kind = _KIND[tag]
+        if tag in _OPENERS:
+            if tag == PARAMETER_OPEN and not stack:
+                return lt, lt  # missing "</parameter>": the next parameter closes this one
+            if not nested:
+                return lt, lt  # flat scan: a new "<tool_call>"/"<function=" closes the value implicitly
+            stack.append(kind)
+            if len(stack) > MAX_NESTING:
+                return None
+            i = lt + len(tag)
             continue
-        if tag in (FUNCTION_CLOSE, TOOL_CALL_CLOSE):
-            if nested and depth > 0:
-                depth -= 1
-                i = lt + len(tag)
-                continue
-            return lt, lt  # the value's "</parameter>" is missing
-        if tag == PARAMETER_OPEN and (not nested or depth == 0):
-            return lt, lt  # missing "</parameter>": the next parameter closes this one
-        if not nested:
-            return lt, lt  # flat scan: a new "<tool_call>"/"<function=" closes the value implicitly
-        # "<tool_call>", "<function=" or a nested "<parameter=": an example written inside the value
-        depth += 1
-        if depth > MAX_NESTING:
-            return None
-        i = lt + len(tag)
+        if kind in stack:  # closes an example construct written inside the value
+            while stack.pop() != kind:
+                pass
+            i = lt + len(tag)
+            continue
+        k = skip_ws(text, lt + len(tag))
+        if k >= n:
+            if not final:
+                return NEED_MORE
+            return lt, (lt + len(tag) if tag == PARAMETER_CLOSE else lt)
+        nxt = _tag_at(text, k, _FOLLOWS[tag], final)
+        if nxt is NEED_MORE:
+            return NEED_MORE
+        if nxt is not None:
+            # "</parameter>" ends the value; "</function>" or "</tool_call>" mean it was missing
+            return lt, (lt + len(tag) if tag == PARAMETER_CLOSE else lt)
+        i = lt + len(tag)  # a closing tag written inside the value
 
 
 def _parse_value(text: str, v: int, final: bool) -> tuple[int, int] | NeedMore:
@@ -168,8 +184,9 @@ def _strip_padding(value: str) -> str:
 
 def parse_function(
     text: str, i: int, final: bool, schemas: ToolSchemas
-) -> tuple[str, dict[str, Any], int] | NeedMore:
-    """Parse ``<function=NAME>…`` at ``i``; return ``(name, arguments, end)``. Raises :class:`_Fail`."""
+) -> tuple[str, dict[str, Any], int, bool] | NeedMore:
+    """Parse ``<function=NAME>…`` at ``i``; return ``(name, arguments, end, closed)`` where ``closed``
+    says whether ``</function>`` was there. Raises :class:`_Fail`."""
     got = _tag_name(text, i + len(FUNCTION_OPEN), final, "function")
     if got is NEED_MORE:
         return NEED_MORE
@@ -183,14 +200,14 @@ def parse_function(
                 return NEED_MORE
             if not args:
                 raise _Fail(f"the call of {name!r} was cut off before its parameters")
-            return name, args, len(text)
+            return name, args, len(text), False
         tag = _tag_at(text, k, (PARAMETER_OPEN, FUNCTION_CLOSE, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, FUNCTION_OPEN), final)
         if tag is NEED_MORE:
             return NEED_MORE
         if tag == FUNCTION_CLOSE:
-            return name, args, k + len(tag)
+            return name, args, k + len(tag), True
         if tag in (TOOL_CALL_CLOSE, TOOL_CALL_OPEN, FUNCTION_OPEN):
-            return name, args, k  # "</function>" missing; the enclosing block decides what follows
+            return name, args, k, False  # "</function>" missing; the enclosing block decides what follows
         if tag is None:
             raise _Fail(f"unexpected text {text[k:k + 30]!r} inside <function={name}> (expected <parameter=…>)")
         got = _tag_name(text, k + len(PARAMETER_OPEN), final, "parameter")
@@ -216,7 +233,10 @@ def parse_block(ix: TextIndex, start: int, final: bool, schemas: ToolSchemas, ba
             return BlockResult(end=start + len(FUNCTION_OPEN))
         if got is NEED_MORE:
             return NEED_MORE
-        name, args, end = got
+        name, args, end, closed = got
+        if not closed and not args:
+            # "<function=NAME>" alone, outside <tool_call>, is a mention rather than a call
+            return BlockResult(end=start + len(FUNCTION_OPEN))
         return BlockResult(end=end, calls=[(name, args)])
 
     body = start + len(TOOL_CALL_OPEN)
@@ -240,7 +260,7 @@ def parse_block(ix: TextIndex, start: int, final: bool, schemas: ToolSchemas, ba
             got = parse_function(text, pos, final, schemas)
             if got is NEED_MORE:
                 return NEED_MORE
-            name, args, pos = got
+            name, args, pos, _closed = got
             calls.append((name, args))
             k = skip_ws(text, pos)
             if k >= len(text):

@@ -45,6 +45,31 @@ close): a block can only complete on a closing bracket or tag, and re-parsing on
 long block would be quadratic. This changes when events come, never what they are."""
 
 
+def _partial_tag_start(text: str, lo: int, tags: tuple[str, ...]) -> int:
+    """Where a trailing proper prefix of one of ``tags`` begins (``len(text)`` if none): held back."""
+    p = text.rfind("<", max(lo, len(text) - max(map(len, tags)) + 1))
+    while p != -1:
+        tail = text[p:]
+        if any(t.startswith(tail) for t in tags):
+            return p
+        p = text.rfind("<", max(lo, len(text) - max(map(len, tags)) + 1), p)
+    return len(text)
+
+
+_Record = tuple
+
+
+def _event(rec: _Record) -> StreamEvent:
+    kind = rec[0]
+    if kind == "content":
+        return ContentDelta(text=rec[1])
+    if kind == "reasoning":
+        return ReasoningDelta(text=rec[1])
+    if kind == "call":
+        return ToolCallParsed(call=ToolCall(name=rec[1], arguments=rec[2]))
+    return ParseProblemEvent(message=rec[1], raw=rec[2])
+
+
 class StreamParser:
     """Feed chunks of model output, get events; :meth:`close` at the end, then :meth:`result`."""
 
@@ -55,17 +80,43 @@ class StreamParser:
         self._final = False
         self._reasoning = ReasoningSplitter()
         self._pos: int | None = None  # settled offset in the body; None while reasoning is undecided
-        self._calls_allowed = True
         self._line_begin = 0  # start of the current line (or of the body)
         self._line_start = True  # is _pos at the start of a line?
         self._fence: Fence | None = None
         self._spans: dict[int, list[tuple[int, int]]] = {}  # line start -> inline code spans
         self._blocked: tuple[int, int] | None = None  # (block start, text length) of the last NEED_MORE
-        self._events: list[StreamEvent] = []
+        self._records: list[_Record] = []
+        self._pending: list[str] = []  # content settled in this run, not yet emitted
 
     # -- public API ---------------------------------------------------------------------------------
     def feed(self, chunk: str) -> list[StreamEvent]:
         """Add a chunk; return the events it settled."""
+        return [_event(r) for r in self._advance(chunk)]
+
+    def close(self) -> list[StreamEvent]:
+        """The text is complete: settle everything (a final unclosed block may become a call here)."""
+        return [_event(r) for r in self._finish()]
+
+    def result(self) -> ParsedOutput:
+        """The parse of everything fed so far (complete after :meth:`close`)."""
+        recs = self._records
+        return ParsedOutput(
+            reasoning=join_text(r[1] for r in recs if r[0] == "reasoning"),
+            content=join_text(r[1] for r in recs if r[0] == "content"),
+            tool_calls=[ToolCall(name=r[1], arguments=r[2]) for r in recs if r[0] == "call"],
+            problems=[ParseProblem(message=r[1], raw=r[2]) for r in recs if r[0] == "problem"],
+        )
+
+    @property
+    def events(self) -> list[StreamEvent]:
+        """Every event emitted so far (tool calls get fresh ids on each access)."""
+        return [_event(r) for r in self._records]
+
+    # -- machinery ----------------------------------------------------------------------------------
+    # Internally settled output is kept as plain tuples ("reasoning"|"content", text), ("call", name,
+    # arguments), ("problem", message, raw): building pydantic events for parse_output, which does not
+    # need them, would dominate the cost of a pathological megabyte with one broken block per 12 bytes.
+    def _advance(self, chunk: str) -> list[_Record]:
         if self._final:
             raise RuntimeError("feed() after close()")
         if not chunk:
@@ -73,55 +124,50 @@ class StreamParser:
         self._text += chunk
         return self._run()
 
-    def close(self) -> list[StreamEvent]:
-        """The text is complete: settle everything (a final unclosed block may become a call here)."""
+    def _finish(self) -> list[_Record]:
         if self._final:
             return []
         self._final = True
         self._blocked = None
         return self._run()
 
-    def result(self) -> ParsedOutput:
-        """The parse of everything fed so far (complete after :meth:`close`)."""
-        return ParsedOutput(
-            reasoning=join_text(e.text for e in self._events if isinstance(e, ReasoningDelta)),
-            content=join_text(e.text for e in self._events if isinstance(e, ContentDelta)),
-            tool_calls=[e.call for e in self._events if isinstance(e, ToolCallParsed)],
-            problems=[ParseProblem(message=e.message, raw=e.raw) for e in self._events if isinstance(e, ParseProblemEvent)],
-        )
-
-    @property
-    def events(self) -> list[StreamEvent]:
-        """Every event emitted so far."""
-        return list(self._events)
-
-    # -- machinery ----------------------------------------------------------------------------------
-    def _run(self) -> list[StreamEvent]:
-        out: list[StreamEvent] = []
+    def _run(self) -> list[_Record]:
+        out: list[_Record] = []
         ix = TextIndex(self._text)
         if self._pos is None:
             step = self._reasoning.step(ix, self._final)
             if step.delta:
-                out.append(ReasoningDelta(text=step.delta))
+                out.append(("reasoning", step.delta))
             if step.body_start is None:
                 return self._record(out)
             self._pos = self._line_begin = step.body_start
         self._body(ix, out)
+        self._flush(out)
         return self._record(out)
 
-    def _record(self, out: list[StreamEvent]) -> list[StreamEvent]:
-        self._events.extend(out)
+    def _record(self, out: list[_Record]) -> list[_Record]:
+        self._records.extend(out)
         return out
 
-    def _content(self, out: list[StreamEvent], a: int, b: int) -> None:
+    def _content(self, out: list[_Record], a: int, b: int) -> None:
+        # pieces are collected and flushed as one delta per run of text: one event per "<" of a
+        # pathological input would cost more than the parsing itself
         if b > a:
-            out.append(ContentDelta(text=self._text[a:b]))
+            self._pending.append(self._text[a:b])
 
-    def _body(self, ix: TextIndex, out: list[StreamEvent]) -> None:
+    def _flush(self, out: list[_Record]) -> None:
+        if self._pending:
+            out.append(("content", "".join(self._pending)))
+            self._pending = []
+
+    def _body(self, ix: TextIndex, out: list[_Record]) -> None:
         """Settle as much of the text after the reasoning as possible."""
         text, final = ix.text, self._final
         n = len(text)
-        coder = self.format == "qwen3_coder"
+        tags = (TOOL_CALL_OPEN, TOOL_CALL_CLOSE, FUNCTION_OPEN) if self.format == "qwen3_coder" else (
+            TOOL_CALL_OPEN,
+            TOOL_CALL_CLOSE,
+        )
         assert self._pos is not None
         pos = self._pos
         try:
@@ -156,39 +202,29 @@ class StreamParser:
                         continue
                 nl = ix.find("\n", pos)
                 line_end = n if nl == -1 else nl
-                lt = text.find("<", pos, line_end)
-                if lt == -1:
-                    end = line_end if nl == -1 else nl + 1
-                    self._content(out, pos, end)
-                    pos = end
-                    if nl != -1:
-                        self._line_begin, self._line_start = end, True
-                    continue
-                tag = self._tag_at(text, lt, coder)
-                if tag is NEED_MORE:
-                    self._content(out, pos, lt)
-                    pos = lt
+                hit = ix.first_of(pos, *tags)  # jump straight to the next tag: plain "<" costs nothing
+                if hit is None or hit[0] >= line_end:
+                    if nl != -1:  # no tag on this line
+                        self._content(out, pos, nl + 1)
+                        pos, self._line_begin, self._line_start = nl + 1, nl + 1, True
+                        continue
+                    hold = n if final else _partial_tag_start(text, pos, tags)
+                    self._content(out, pos, hold)
+                    pos = hold
                     break
-                if tag is None:
-                    self._content(out, pos, lt + 1)
-                    pos = lt + 1
-                    continue
+                lt, tag = hit
                 # a tag outside fences: inline code makes it text (needs the rest of the line)
                 if nl == -1 and not final:
                     self._content(out, pos, lt)
                     pos = lt
                     break
-                if self._in_inline_code(text, lt, line_end):
+                if self._in_inline_code(ix, lt, line_end):
                     self._content(out, pos, lt + len(tag))
                     pos = lt + len(tag)
                     continue
                 self._content(out, pos, lt)
                 pos = lt
                 if tag == TOOL_CALL_CLOSE:  # a stray closing tag is dropped
-                    pos = lt + len(tag)
-                    continue
-                if not self._calls_allowed:
-                    self._content(out, pos, lt + len(tag))
                     pos = lt + len(tag)
                     continue
                 if not self._should_retry(lt):
@@ -208,21 +244,10 @@ class StreamParser:
         finally:
             self._pos = pos
 
-    def _tag_at(self, text: str, lt: int, coder: bool) -> str | None | Any:
-        """The markup tag starting at ``lt`` that the body cares about (None: plain ``<``)."""
-        tags = (TOOL_CALL_OPEN, TOOL_CALL_CLOSE, FUNCTION_OPEN) if coder else (TOOL_CALL_OPEN, TOOL_CALL_CLOSE)
-        undecided = False
-        for tag in tags:
-            hit = starts(text, lt, tag, self._final)
-            if hit:
-                return tag
-            if hit is None:
-                undecided = True
-        return NEED_MORE if undecided else None
-
-    def _in_inline_code(self, text: str, lt: int, line_end: int) -> bool:
-        begin = self._line_begin
-        if text.find("`", begin, line_end) == -1:
+    def _in_inline_code(self, ix: TextIndex, lt: int, line_end: int) -> bool:
+        text, begin = ix.text, self._line_begin
+        tick = ix.find("`", begin)  # memoised: a long line with many tags must not be rescanned
+        if tick == -1 or tick >= line_end:
             return False
         spans = self._spans.get(begin)
         if spans is None:
@@ -242,11 +267,14 @@ class StreamParser:
             return hermes.parse_block(ix, start, self._final)
         return qwen3_coder.parse_block(ix, start, self._final, self._schemas, bare=(tag == FUNCTION_OPEN))
 
-    def _emit_block(self, out: list[StreamEvent], start: int, res: BlockResult) -> None:
+    def _emit_block(self, out: list[_Record], start: int, res: BlockResult) -> None:
         raw = self._text[start : res.end]
+        if res.calls:
+            self._flush(out)
         for name, args in res.calls:
-            out.append(ToolCallParsed(call=ToolCall(name=name, arguments=args)))
+            out.append(("call", name, args))
         if not res.calls:
             self._content(out, start, res.end)
         if res.problem:
-            out.append(ParseProblemEvent(message=res.problem, raw=raw))
+            self._flush(out)
+            out.append(("problem", res.problem, raw))
