@@ -132,9 +132,12 @@ def namespaces_prefix() -> list[str]:
     return ["unshare", *user, "--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts", "--mount", "--"]
 
 
-def bwrap_prefix(runtime: PythonRuntime, workdir: str, *, privileged: bool, tmp_mb: int = 64) -> list[str]:
+def bwrap_prefix(
+    runtime: PythonRuntime, workdir: str, *, privileged: bool, network: bool = False, tmp_mb: int = 64
+) -> list[str]:
     """``bwrap`` arguments up to the command: all namespaces, the runtime read-only, ``workdir`` at
-    :data:`SANDBOX_CWD`, a size-capped ``/tmp``; no other host path."""
+    :data:`SANDBOX_CWD`, a size-capped ``/tmp``; no other host path. ``network`` keeps the host's
+    network namespace and binds the few /etc files name resolution reads."""
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     if privileged:
         args += ["--cap-drop", "ALL"]
@@ -158,6 +161,14 @@ def bwrap_prefix(runtime: PythonRuntime, workdir: str, *, privileged: bool, tmp_
             args += ["--symlink", exe_name, os.path.join(exe_dir, alias)]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     args += ["--bind", workdir, SANDBOX_CWD, "--chdir", SANDBOX_CWD]
+    if network:
+        args.append("--share-net")
+        for path in ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf"):
+            if os.path.exists(path):
+                args += ["--ro-bind", path, path]
+    # The sandbox's root is an in-memory tmpfs: read-only, so writes cannot grow it (only the
+    # working directory and the size-capped /tmp are writable).
+    args += ["--remount-ro", "/"]
     return args
 
 

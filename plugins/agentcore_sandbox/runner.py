@@ -113,9 +113,7 @@ def run_python(
         }
         launcher = [runtime.executable, "-I", "-S", "-c", _LAUNCHER_SOURCE, json.dumps(config)]
         if level == "full":
-            prefix = iso.bwrap_prefix(runtime, workdir, privileged=report.bwrap_privileged)
-            if allow_network:
-                prefix += ["--share-net", *_network_files()]
+            prefix = iso.bwrap_prefix(runtime, workdir, privileged=report.bwrap_privileged, network=allow_network)
             argv = [*prefix, "--", *launcher]
             spawn_kw = _nobody_kwargs() if not report.bwrap_privileged else {}
         elif level == "namespaces":
@@ -388,12 +386,3 @@ def _tasks_of(uid: int) -> int:
         if int(fields.get("Uid", "-1 ").split()[0]) == uid:
             count += int(fields.get("Threads", "1"))
     return count
-
-
-def _network_files() -> list[str]:
-    """With ``allow_network``, the few /etc files name resolution needs, read-only."""
-    args: list[str] = []
-    for path in ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf"):
-        if os.path.exists(path):
-            args += ["--ro-bind", path, path]
-    return args
