@@ -105,6 +105,20 @@ class EffectiveConfig(BaseModel):
     def base_url_for(self, name: str) -> str | None:
         return self.specialist(name).base_url or self.settings.base_url
 
+    def apply(self, specialist: Any) -> Any:
+        """A copy of ``specialist`` with the configured thinking mode and budget applied (if any)."""
+        settings = self.specialist(specialist.name)
+        if settings.thinking is None and settings.thinking_budget is None:
+            return specialist
+        policy = specialist.thinking.model_copy(
+            update={
+                k: v
+                for k, v in {"mode": settings.thinking, "budget": settings.thinking_budget}.items()
+                if v is not None
+            }
+        )
+        return specialist.model_copy(update={"thinking": policy})
+
     @property
     def device(self) -> str | None:
         """The configured device, or ``None`` for auto."""

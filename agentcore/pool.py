@@ -340,3 +340,23 @@ class ModelPool:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+_default_pool: ModelPool | None = None
+_default_lock = threading.Lock()
+
+
+def default_pool() -> ModelPool:
+    """The process's shared pool (created on first use from the configuration), used by agents without a backend."""
+    global _default_pool
+    with _default_lock:
+        if _default_pool is None:
+            _default_pool = ModelPool()
+        return _default_pool
+
+
+def reset_default_pool() -> None:
+    """Forget the shared pool (its backends are dropped): tests, or after changing the configuration."""
+    global _default_pool
+    with _default_lock:
+        _default_pool = None

@@ -239,8 +239,12 @@ def builtin_specialists() -> dict[str, Specialist]:
     return {s.name: s.model_copy(deep=True) for s in BUILTIN_SPECIALISTS}
 
 
-def all_specialists() -> dict[str, Specialist]:
-    """Built-in specialists, then those plugins register (a plugin's replaces a built-in of the same name)."""
+def all_specialists(*, configured: bool = True) -> dict[str, Specialist]:
+    """Built-in specialists, then those plugins register (a plugin's replaces a built-in of the same name).
+
+    With ``configured`` (the default) the thinking mode and budget set in the configuration
+    (``[specialists.<name>] thinking = "on"``, ``AGENTCORE_<NAME>_THINKING``) are applied.
+    """
     from agentcore.plugins import registered_specialist_items
 
     specialists = builtin_specialists()
@@ -255,6 +259,11 @@ def all_specialists() -> dict[str, Specialist]:
                 f"plugin {source!r}: register() takes an agentcore.Specialist, got {type(item).__name__}"
             )
         specialists[item.name] = item
+    if configured:
+        from agentcore.config import load_config
+
+        config = load_config()
+        specialists = {name: config.apply(spec) for name, spec in specialists.items()}
     return specialists
 
 
