@@ -665,7 +665,7 @@ class _StreamAccumulator:
             usage=usage,
             model=self.model,
             tool_calls=calls,
-            reasoning="".join(self.reasoning) or None,
+            reasoning="".join(self.reasoning).strip() or None,
         )
 
 
