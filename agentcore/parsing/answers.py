@@ -63,6 +63,11 @@ def _boxed_content(text: str, i: int) -> str | None:
 def _clean_phrase(value: str) -> str:
     """The rest of the line after a marker, without wrapping ``$``/``**`` and the sentence's final period."""
     v = value.strip()
+    # the answer ends with its sentence ("… is 12. We are done."); "3.5" has no space after the point
+    for stop in (". ", "。"):
+        cut = v.find(stop)
+        if cut != -1:
+            v = v[:cut]
     for _ in range(2):
         v = v.strip().strip("*").strip()
         if v.endswith((".", "。")):

@@ -213,12 +213,15 @@ class StreamParser:
                     pos = hold
                     break
                 lt, tag = hit
-                # a tag outside fences: inline code makes it text (needs the rest of the line)
-                if nl == -1 and not final:
+                # a tag outside fences: inline code makes it text. Only a backtick before the tag on
+                # its line can open a span around it; then the rest of the line is needed to decide.
+                tick = ix.find("`", self._line_begin)
+                maybe_code = tick != -1 and tick < lt
+                if maybe_code and nl == -1 and not final:
                     self._content(out, pos, lt)
                     pos = lt
                     break
-                if self._in_inline_code(ix, lt, line_end):
+                if maybe_code and self._in_inline_code(ix, lt, line_end):
                     self._content(out, pos, lt + len(tag))
                     pos = lt + len(tag)
                     continue
