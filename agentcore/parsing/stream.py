@@ -30,7 +30,6 @@ from agentcore.parsing.blocks import (
     TOOL_CALL_OPEN,
     BlockResult,
     TextIndex,
-    starts,
 )
 from agentcore.parsing.markdown import Fence, closes_fence, code_spans, fence_opening, in_spans
 from agentcore.parsing.output import ParsedOutput, ParseProblem, join_text, normalize_format
