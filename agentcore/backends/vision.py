@@ -34,7 +34,7 @@ from agentcore.backends.base import BackendError, GenerationRequest
 from agentcore.backends.constrained import DEFAULT_MAX_STRING_LENGTH
 from agentcore.backends.kvcache import PrefixCache
 from agentcore.backends.transformers import TransformersBackend, _Prepared
-from agentcore.errors import ModelUnavailableError
+from agentcore.errors import ConfigurationError, ModelUnavailableError
 from agentcore.families import get_family
 from agentcore.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, images_in, load_images
 
@@ -90,8 +90,6 @@ def load_image_processor(folder: str, *, min_pixels: int | None = None, max_pixe
         overrides["min_pixels"] = int(min_pixels)
     if max_pixels is not None:
         overrides["max_pixels"] = int(max_pixels)
-    if min_pixels is not None and max_pixels is not None and min_pixels > max_pixels:
-        raise ValueError(f"min_pixels ({min_pixels}) is larger than max_pixels ({max_pixels})")
     return Qwen2VLImageProcessorPil.from_pretrained(folder, local_files_only=local_files_only, **overrides)
 
 
@@ -127,6 +125,8 @@ class VisionBackend(TransformersBackend):
         allow_network: bool | None = None,
         max_string_length: int | None = DEFAULT_MAX_STRING_LENGTH,
     ) -> None:
+        if min_pixels is not None and max_pixels is not None and min_pixels > max_pixels:
+            raise ConfigurationError(f"min_pixels ({min_pixels}) is larger than max_pixels ({max_pixels})")
         # Not TransformersBackend.__init__: that loads with AutoModelForCausalLM, which has no VL models.
         self.loaded, self.image_processor = _load_vision_model(
             model, device=device, dtype=dtype, quantization=quantization, trust_remote_code=trust_remote_code,
@@ -138,7 +138,7 @@ class VisionBackend(TransformersBackend):
         self.device = self.loaded.device
         self.family = get_family(family or VL_FAMILY).name
         if not get_family(self.family).supports_images:
-            raise ValueError(f"family {self.family!r} does not render images; VisionBackend needs 'qwen2.5-vl'")
+            raise ConfigurationError(f"family {self.family!r} does not render images; VisionBackend needs 'qwen2.5-vl'")
         self.max_string_length = max_string_length
         # No KV reuse across calls: image placeholders of two different images are the same token ids, so
         # a token-prefix match could pair a cached image with the wrong pixels.
