@@ -284,10 +284,12 @@ class ModelPool:
                 options.update(load_options("bf16" if configured_dtype == "auto" else configured_dtype, device))
             source = self.config.source(f"specialists.{spec.name}.model")
             return settings.model, options, f"configured ({source})"
+        if not spec.models:
+            raise ModelUnavailableError(
+                f"specialist {spec.name!r} lists no models; configure one ([specialists.{spec.name}] model = ...)"
+            )
         if backend != "transformers":
-            model = spec.default_model()
-            if model is None:
-                raise ModelUnavailableError(f"specialist {spec.name!r} lists no models; configure one")
+            model = spec.models[next(iter(spec.models))]
             return model, options, f"{spec.name}'s first model, served by {backend}"
         dtypes = None if configured_dtype == "auto" else (configured_dtype,)
         budget = None if self.memory_budget_gb == float("inf") else self.memory_budget_gb

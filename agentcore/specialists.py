@@ -196,8 +196,9 @@ BUILTIN_SPECIALISTS: tuple[Specialist, ...] = (
         description="Writing, explaining, reviewing, testing and debugging code; shells, SQL, build files.",
         models={
             **{size: f"Qwen/Qwen2.5-Coder-{size.upper()}-Instruct" for size in ("0.5b", "1.5b", "3b", "7b", "14b")},
+            # Qwen3-Coder-30B-A3B rather than Qwen2.5-Coder-32B at the top: about the same memory, a newer
+            # and stronger coder, and ten times less compute per token (3.3B active parameters).
             "30b-a3b": "Qwen/Qwen3-Coder-30B-A3B-Instruct",
-            "32b": "Qwen/Qwen2.5-Coder-32B-Instruct",
             "480b-a35b": "Qwen/Qwen3-Coder-480B-A35B-Instruct",
         },
         family="qwen2.5",
