@@ -300,6 +300,14 @@ class _Run:
             self.writer.write(event)
         return event
 
+    def _thinking_hint(self) -> str:
+        """What the prompt decided about reasoning, so the stream parser can stream at once."""
+        if self.family.thinking == "always":
+            return "open"  # the generation prompt opened <think> (QwQ)
+        if self.family.thinking == "none" or self.thinking is False:
+            return "off"
+        return "auto"
+
     def _sampling(self) -> SamplingParams:
         base = SamplingParams()
         spec = self.agent.specialist
@@ -336,7 +344,7 @@ class _Run:
         """Stream one model call through the streaming parser; the last item is ``(completion, parsed)``."""
         from agentcore.parsing import StreamParser
 
-        parser = StreamParser(format=request.tool_format, tools=request.tools)
+        parser = StreamParser(format=request.tool_format, tools=request.tools, thinking=self._thinking_hint())
         completion: Completion | None = None
         async for item in self.backend.astream(request):
             if isinstance(item, Completion):

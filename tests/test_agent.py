@@ -295,3 +295,31 @@ def test_plugin_tools_are_used_by_default():
     assert list(agent.tools) == ["add"]
     with pytest.raises(ValueError, match="no registered tool named 'zzz'"):
         _ = Agent(backend=ScriptedBackend(["x"]), tools=["zzz"]).tools
+
+
+def test_content_streams_before_the_output_ends_for_non_thinking_families():
+    seen: list[str] = []
+
+    class Watching(ScriptedBackend):
+        def stream(self, request):
+            for piece in super().stream(request):
+                seen.append("piece")
+                yield piece
+
+    backend = Watching(["Hello world, this is a long answer."], family="qwen2.5", chunk_size=4)
+    order = []
+
+    async def consume():  # astream is one generator chain: the backend waits while we look
+        async for event in Agent(backend=backend, tools=[]).astream("hi"):
+            if isinstance(event, ev.ContentDelta):
+                order.append(len(seen))
+
+    asyncio.run(consume())
+    assert order and order[0] < len(seen), "the first content delta came only after the whole output"
+
+
+def test_qwq_output_starts_in_reasoning():
+    backend = ScriptedBackend(["I should add.\n</think>\n\nIt is 4."], family="qwq")
+    result = Agent(backend=backend, tools=[]).run("2+2")
+    assert result.answer == "It is 4." and result.reasoning == "I should add."
+    assert backend.prompts[0].endswith("<|im_start|>assistant\n<think>\n")

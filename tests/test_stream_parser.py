@@ -132,3 +132,48 @@ def test_final_unclosed_block_is_emitted_at_close() -> None:
     assert sp.feed('<tool_call>{"name": "a", "arguments": {}}') == []
     evs = sp.close()
     assert [type(e) for e in evs] == [ToolCallParsed]
+
+
+# --- what the prompt decided about thinking ----------------------------------------------------------
+
+
+def test_thinking_off_streams_content_at_once():
+    from agentcore.parsing import StreamParser
+
+    parser = StreamParser(format="hermes", thinking="off")
+    events = parser.feed("Hello there, ")
+    assert [e.text for e in events] == ["Hello there, "]
+    parser.feed("a lone </think> is text")
+    parser.close()
+    assert parser.result().content == "Hello there, a lone </think> is text"
+    assert parser.result().reasoning is None
+
+
+def test_thinking_off_still_reads_a_leading_think_block():
+    from agentcore.parsing import parse_output
+
+    out = parse_output("<think>\nhmm\n</think>\n\nYes.", thinking="off")
+    assert out.reasoning == "hmm" and out.content == "Yes."
+
+
+def test_thinking_open_streams_reasoning_at_once():
+    from agentcore.events import ReasoningDelta
+    from agentcore.parsing import StreamParser, parse_output
+
+    parser = StreamParser(format="hermes", thinking="open")
+    events = parser.feed("Let me think")
+    assert [e.text for e in events if isinstance(e, ReasoningDelta)] == ["Let me think"]
+    text = "Let me think\n</think>\n\nIt is 4."
+    assert parse_output(text, thinking="open").reasoning == "Let me think"
+    assert parse_output(text, thinking="open").content == "It is 4."
+    cut = parse_output("Let me think and think", thinking="open")
+    assert cut.reasoning == "Let me think and think" and cut.content is None
+
+
+def test_thinking_hint_must_be_known():
+    import pytest
+
+    from agentcore.parsing import StreamParser
+
+    with pytest.raises(ValueError, match="thinking must be"):
+        StreamParser(thinking="maybe")

@@ -50,17 +50,21 @@ def normalize_format(format: str) -> Format:
     return f  # type: ignore[return-value]
 
 
-def parse_output(text: str, *, format: str = "hermes", tools: Iterable[Any] | None = None) -> ParsedOutput:
+def parse_output(
+    text: str, *, format: str = "hermes", tools: Iterable[Any] | None = None, thinking: str = "auto"
+) -> ParsedOutput:
     """Parse raw model output into reasoning, content, tool calls and problems.
 
     ``format`` is ``"hermes"`` (Qwen2.5, Qwen3, QwQ JSON calls) or ``"qwen3_coder"`` (XML calls);
     ``tools`` (OpenAI function schemas or objects with ``openai_schema()``) type the XML parameters.
+    ``thinking`` tells what the prompt decided: ``"auto"`` (the policy's rules), ``"open"`` (the prompt
+    opened ``<think>``: QwQ) or ``"off"`` (no reasoning unless the output opens ``<think>`` itself).
     Never raises on any text and runs in linear time. It is the stream parser fed everything at once, so
     a stream of the same text, however chunked, adds up to exactly this result.
     """
     from agentcore.parsing.stream import StreamParser
 
-    parser = StreamParser(format=format, tools=tools)
+    parser = StreamParser(format=format, tools=tools, thinking=thinking)
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     try:

@@ -31,9 +31,19 @@ class ReasoningStep:
 
 
 class ReasoningSplitter:
-    """Incremental reasoning split over a growing text (call :meth:`step` after each append)."""
+    """Incremental reasoning split over a growing text (call :meth:`step` after each append).
 
-    def __init__(self) -> None:
+    ``thinking`` says what the prompt already decided, so a stream need not hold text back:
+    ``"auto"`` (the rules above: without a leading ``<think>``, wait for ``</think>`` or the end),
+    ``"open"`` (the prompt opened ``<think>``, as QwQ's does: the output starts inside reasoning) or
+    ``"off"`` (the family does not think, or thinking was switched off: only a leading ``<think>`` opens
+    reasoning, and a lone ``</think>`` is plain text).
+    """
+
+    def __init__(self, thinking: str = "auto") -> None:
+        if thinking not in ("auto", "open", "off"):
+            raise ValueError(f"thinking must be 'auto', 'open' or 'off', not {thinking!r}")
+        self._hint = thinking
         self._mode = "start"  # start | explicit | implicit | done
         self._emitted = 0  # reasoning text before this offset has been handed out
         self._scan = 0  # no "</think>" starts before this offset
@@ -54,6 +64,11 @@ class ReasoningSplitter:
                 return ReasoningStep()
             if opened:
                 self._mode, self._emitted = "explicit", i + len(THINK_OPEN)
+            elif self._hint == "open":
+                self._mode, self._emitted = "explicit", 0
+            elif self._hint == "off":
+                self._mode = "done"
+                return ReasoningStep("", 0)
             else:
                 self._mode, self._emitted = "implicit", 0
             self._scan = self._tc_scan = self._emitted
@@ -116,8 +131,8 @@ def _partial_tag_start(text: str, lo: int) -> int:
     return len(text)
 
 
-def split_reasoning(text: str) -> tuple[str | None, int]:
+def split_reasoning(text: str, thinking: str = "auto") -> tuple[str | None, int]:
     """One-shot split: ``(reasoning stripped or None, offset where the rest starts)``. With ``<think>`` and
     neither ``</think>`` nor an implicit end, the rest is empty (offset ``len(text)``)."""
-    step = ReasoningSplitter().step(TextIndex(text), final=True)
+    step = ReasoningSplitter(thinking).step(TextIndex(text), final=True)
     return (step.delta.strip() or None), (step.body_start or 0)

@@ -13,7 +13,8 @@ to settle more. Every decision is made only when no future text can change it (t
 Text that might still become markup is held back: a trailing prefix of a tag (``<tool_``), a tag whose
 meaning depends on the rest of its line (inline code), and the start of a call until its block is complete.
 Without a leading ``<think>``, all text is held until ``</think>`` is seen or ruled out by :meth:`close`
-(the prompt may have opened the think block).
+(the prompt may have opened the think block), unless the caller says what the prompt decided
+(``thinking="open"`` or ``"off"``).
 """
 
 from __future__ import annotations
@@ -72,12 +73,15 @@ def _event(rec: _Record) -> StreamEvent:
 class StreamParser:
     """Feed chunks of model output, get events; :meth:`close` at the end, then :meth:`result`."""
 
-    def __init__(self, format: str = "hermes", tools: Iterable[Any] | None = None) -> None:
+    def __init__(self, format: str = "hermes", tools: Iterable[Any] | None = None, thinking: str = "auto") -> None:
+        """``thinking``: ``"auto"``, ``"open"`` or ``"off"``, what the prompt decided about reasoning (see
+        :class:`~agentcore.parsing.reasoning.ReasoningSplitter`); with ``"open"`` or ``"off"`` text
+        streams at once instead of waiting to learn whether a ``</think>`` comes."""
         self.format = normalize_format(format)
         self._schemas = tool_schemas(tools)
         self._text = ""
         self._final = False
-        self._reasoning = ReasoningSplitter()
+        self._reasoning = ReasoningSplitter(thinking)
         self._pos: int | None = None  # settled offset in the body; None while reasoning is undecided
         self._line_begin = 0  # start of the current line (or of the body)
         self._line_start = True  # is _pos at the start of a line?
