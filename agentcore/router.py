@@ -358,7 +358,10 @@ def route_by_rules(task: str, images: int = 0, specialists: dict[str, Any] | Non
 def _coerce(result: Any, source: str, task: str, images: int, specialists: dict[str, Any]) -> RouteDecision:
     if isinstance(result, str):  # a bare specialist name: the rules still decide thinking
         rules = route_by_rules(task, images, {**specialists})
-        thinking, cues, _ = decide_thinking(normalize(task), result, rules.scores.get(result, 0.0))
+        thinking, _cues, _ = decide_thinking(normalize(task), result, rules.scores.get(result, 0.0))
+        policy = getattr(specialists.get(result), "thinking", None)
+        if policy is not None and policy.mode != "auto":
+            thinking = policy.mode == "on"
         decision = RouteDecision(
             specialist=result, thinking=thinking, scores=rules.scores, reason=f"chosen by {source}", cues={}
         )

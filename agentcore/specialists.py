@@ -19,6 +19,7 @@ Sampling defaults are Qwen's recommendations: Qwen3 thinking 0.6 / 0.95 / top-k 
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -65,7 +66,8 @@ class Specialist(BaseModel):
     selection (:func:`agentcore.select_model`) picks the largest that fits the machine. ``family`` and
     ``tool_format`` describe the default tier's chat format; a model from another family (e.g. the
     Qwen3-Coder tier of ``coder``) is handled by :meth:`family_for` / :meth:`tool_format_for`.
-    ``tools`` is ``"all"`` or a list of tool names and glob patterns (``"sympy_*"``).
+    ``tools`` is ``"all"`` or a list of tool names and glob patterns (``"math_*"``). ``verify`` says the
+    final answer goes through the ``agentcore_verify_answer`` hooks (a rejection is feedback to the model).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -98,6 +100,16 @@ class Specialist(BaseModel):
         allowed = {f.tool_format for f in FAMILIES.values()}
         if value is not None and value not in allowed:
             raise ValueError(f"unknown tool_format {value!r}; choose one of: {', '.join(sorted(allowed))}")
+        return value
+
+    @field_validator("route_cues")
+    @classmethod
+    def _valid_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"route_cues: {pattern!r} is not a valid regular expression ({exc})") from None
         return value
 
     @model_validator(mode="after")
@@ -206,7 +218,9 @@ BUILTIN_SPECIALISTS: tuple[Specialist, ...] = (
         sampling_thinking=QWEN3_THINKING,
         thinking=ThinkingPolicy(mode="auto", budget=4096),
         system_prompt="system/coder.jinja",
+        # agentcore_sandbox's run_python and agentcore_code's analysis tools (patterns for their kin).
         tools=["run_python", "sandbox_*", "check_syntax", "code_outline", "extract_code_blocks", "code_*"],
+        verify=True,  # agentcore_code rejects answers whose code blocks do not parse
     ),
     Specialist(
         name="math",
@@ -217,7 +231,8 @@ BUILTIN_SPECIALISTS: tuple[Specialist, ...] = (
         sampling_thinking=QWEN3_THINKING,
         thinking=ThinkingPolicy(mode="auto", budget=8192),
         system_prompt="system/math.jinja",
-        tools=["sympy_*", "math_*", "solve*", "simplify*", "differentiate", "integrate", "evaluate*", "verify_*"],
+        # agentcore_sympy's tools: math_solve, math_simplify, math_differentiate, math_check_equal, ...
+        tools=["math_*", "sympy_*"],
         verify=True,
     ),
     Specialist(
