@@ -335,13 +335,13 @@ class ModelPool:
             f"{spec.name}: {wanted} is unavailable ({problem}); using the "
             f"{'default model ' + default if default else 'embedded default model'} instead"
         )
-        log.warning(notice)
+        log.info(notice)
         return fallback, notice
 
 
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 _default_pool: ModelPool | None = None
