@@ -134,3 +134,23 @@ def test_every_builtin_specialist_model_is_in_the_catalogue():
     for spec in builtin_specialists().values():
         for model_id in spec.models.values():
             assert find_variant(model_id) is not None, model_id
+
+
+def test_cuda_memory_is_measured_with_torch(monkeypatch):
+    import sys
+    import types
+
+    cuda = types.SimpleNamespace(
+        is_available=lambda: True, current_device=lambda: 0, mem_get_info=lambda index: (40e9 + index * 1e9, 80e9)
+    )
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=cuda))
+    assert machine_memory_gb("cuda") == (40.0, "free memory on cuda:0")
+    assert machine_memory_gb("cuda:1") == (41.0, "free memory on cuda:1")
+    choice = select_model("general", device="cuda")
+    assert choice.model_id == "Qwen/Qwen3-32B" and choice.dtype == "int8" and "cuda:0" in choice.reason
+    from agentcore.catalogue import default_device
+
+    assert default_device() == "cuda"
+    cuda.is_available = lambda: False
+    assert machine_memory_gb("cuda") == (None, "no CUDA device visible")
+    assert not select_model("general", device="cuda").fits
