@@ -54,8 +54,9 @@ class PrefixCache:
                 return None, 0
             self._entries.remove(best)
         try:
-            if best.cache.get_seq_length() > best_len:
-                best.cache.crop(best_len)
+            extra = best.cache.get_seq_length() - best_len
+            if extra > 0:
+                best.cache.crop(-extra)  # transformers 5: a negative count removes that many trailing tokens
         except (AttributeError, NotImplementedError, ValueError):
             return None, 0  # a cache type that cannot be cropped (e.g. sliding-window layers): prefill all
         return best.cache, best_len

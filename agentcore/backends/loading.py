@@ -316,7 +316,11 @@ def load_model(
     if "device_map" not in qkwargs:
         loaded = loaded.to(dev)
     if dynamic_int8:
-        loaded = torch.ao.quantization.quantize_dynamic(loaded, {torch.nn.Linear}, dtype=torch.qint8)
+        import warnings
+
+        with warnings.catch_warnings():  # torch.ao is deprecated in favour of torchao, which is not a dependency
+            warnings.simplefilter("ignore")
+            loaded = torch.ao.quantization.quantize_dynamic(loaded, {torch.nn.Linear}, dtype=torch.qint8)
     loaded.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
