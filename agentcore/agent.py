@@ -273,18 +273,35 @@ class _Run:
             self.writer.close()
 
     def _thinking(self) -> bool | None:
+        """Whether this run thinks; ``None`` leaves it to the template (and the model).
+
+        A family that cannot switch thinking decides alone (Qwen2.5 never thinks, QwQ always does).
+        Otherwise an explicit ``enable_thinking`` wins (the CLI passes the router's decision there), then
+        the specialist's policy (``auto`` with no opinion means off).
+        """
+        style = self.family.thinking
+        if style == "none":
+            return None
+        if style == "always":
+            return True
         if self.agent.enable_thinking is not None:
             return self.agent.enable_thinking
         spec = self.agent.specialist
-        if spec is not None and spec.thinking.mode != "auto":
-            return spec.thinking.mode == "on"
-        return None
+        return spec.thinking.decide(None) if spec is not None else None
+
+    def _thinking_budget(self) -> int | None:
+        if not self.thinking:
+            return None
+        if self.agent.thinking_budget is not None:
+            return self.agent.thinking_budget
+        spec = self.agent.specialist
+        return spec.thinking.budget if spec is not None else None
 
     def _initial_messages(self, images: Sequence[Any] | None) -> list[Message]:
         messages: list[Message] = []
         system = self.agent.system_prompt
         if system is None and self.agent.specialist is not None:
-            system = self.agent.specialist.render_system_prompt()
+            system = self.agent.specialist.render_system_prompt(tools=sorted(self.tools))
         if system:
             messages.append(Message(role="system", content=system))
         if images:
@@ -335,7 +352,7 @@ class _Run:
             tool_format=self.family.tool_format if self.family.tool_format != "none" else "hermes",
             tool_choice="none" if finalize or not tools else self.tool_choice,
             enable_thinking=self.thinking,
-            thinking_budget=self.agent.thinking_budget,
+            thinking_budget=self._thinking_budget(),
             sampling=self._sampling(),
             stop=stop,
         )
@@ -500,7 +517,9 @@ class _Run:
 
         pm = get_plugin_manager()
         impls = pm.hook.agentcore_verify_answer.get_hookimpls()
-        if not impls:
+        spec = self.agent.specialist
+        # A specialist that does not verify (general, vl) skips it, unless a reference answer is given.
+        if not impls or (spec is not None and not spec.verify and self.reference is None):
             return []
         self.verifications += 1
         context = VerificationContext(

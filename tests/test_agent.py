@@ -323,3 +323,38 @@ def test_qwq_output_starts_in_reasoning():
     result = Agent(backend=backend, tools=[]).run("2+2")
     assert result.answer == "It is 4." and result.reasoning == "I should add."
     assert backend.prompts[0].endswith("<|im_start|>assistant\n<think>\n")
+
+
+def test_specialist_sets_system_prompt_thinking_budget_and_sampling():
+    from agentcore.specialists import get_specialist
+
+    backend = ScriptedBackend(["<think>\nok\n</think>\n\nfine"], family="qwen3")
+    agent = Agent(backend=backend, tools=[add], specialist="general", enable_thinking=True)
+    agent.run("Prove that there are infinitely many primes.")
+    request = backend.requests[0]
+    general = get_specialist("general")
+    assert request.enable_thinking is True
+    assert request.thinking_budget == general.thinking.budget
+    assert request.sampling.temperature == general.sampling_thinking.temperature
+    assert request.messages[0].role == "system" and "add" in request.messages[0].text()
+
+
+def test_specialist_without_verify_skips_verifiers_unless_a_reference_is_given():
+    calls: list[str] = []
+
+    class Recorder:
+        @hookimpl
+        def agentcore_verify_answer(self, task, answer, context):
+            calls.append(answer)
+
+    register_plugin(Recorder(), name="rec")
+    Agent(backend=ScriptedBackend(["a"]), tools=[], specialist="general").run("q")
+    assert calls == []
+    Agent(backend=ScriptedBackend(["b"]), tools=[], specialist="general").run("q", reference="b")
+    assert calls == ["b"]
+
+
+def test_non_thinking_family_never_sends_enable_thinking():
+    backend = ScriptedBackend(["x"], family="qwen2.5")
+    Agent(backend=backend, tools=[], specialist="general", enable_thinking=True).run("q")
+    assert backend.requests[0].enable_thinking is None and backend.requests[0].thinking_budget is None
