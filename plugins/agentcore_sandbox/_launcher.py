@@ -1,54 +1,62 @@
-"""The launcher that runs *inside* the sandbox, before the untrusted code.
+"""The launcher that runs *inside* the sandbox and then becomes the untrusted program.
 
-It is passed to the sandbox interpreter with ``-I -S -c`` (its source, not this file, so nothing of the
-host's plugin directory has to be visible), with one JSON argument. It sets the resource limits, drops
-to the unprivileged user when started as root, then forks and execs the untrusted program and waits for
-it, so it can report how the program ended (exit status or signal, CPU time) on a private status pipe
-that the program never holds. Doing this here rather than in ``preexec_fn`` keeps the caller safe in
-threaded programs: the caller only ever fork-execs.
+Its source (not this file, so nothing of the host's plugin directory needs to be visible) is passed
+to the sandbox interpreter with ``-c``, plus one JSON argument. It sets the resource limits, drops to
+the unprivileged user when started as root, and forks: the child runs ``main.py`` as ``__main__`` in
+this same interpreter (one interpreter start per run instead of two), while the parent waits and
+reports how the child ended (exit status or signal, CPU time) on a private status pipe the program
+never holds. Doing this here rather than in ``preexec_fn`` keeps the caller safe in threaded
+programs: the caller only ever fork-execs.
 
-Exit status: the program's, or 128+N when it died by signal N; 126 when the launcher itself failed.
-Keep this file dependency-free and compatible with old Pythons: it runs with whatever interpreter the
-sandbox uses.
+The launcher's exit status is the program's, or 128+N when it died by signal N; 126 when the
+launcher itself failed. Keep this file dependency-free and compatible with old Pythons: it runs with
+whatever interpreter the sandbox uses.
 """
 
-import json
-import os
-import resource
 import sys
 
+# -c puts the working directory first on sys.path: drop it before importing anything, so files the
+# caller put there (a "json.py"…) cannot replace the modules the launcher uses.
+del sys.path[0]
 
-def main():
+import builtins  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+
+
+def _fail(message):
+    sys.stderr.write("sandbox launcher: %s\n" % (message,))
+    sys.stderr.flush()
+    os._exit(126)
+
+
+def _launch():
+    """Confine this process, fork, and in the child return (code object, globals) of main.py."""
     cfg = json.loads(sys.argv[1])
     status_fd = cfg.get("status_fd")
-    if status_fd is not None:
-        # The program must not inherit the status pipe: only the launcher reports.
-        os.set_inheritable(status_fd, False)
     try:
         for name, value in cfg["rlimits"].items():
             resource.setrlimit(getattr(resource, name), (value, value))
         uid = cfg.get("uid")
-        gid = cfg.get("gid")
         if uid is not None and os.getuid() == 0:
             os.setgroups([])
-            os.setgid(gid)
+            os.setgid(cfg["gid"])
             os.setuid(uid)
             if os.getuid() != uid or os.geteuid() != uid:
                 raise OSError("could not drop privileges to uid %d" % uid)
         os.chdir(cfg["cwd"])
         os.umask(0o022)
-    except Exception as exc:  # report and refuse: never run the program half-confined
-        sys.stderr.write("sandbox launcher: %s\n" % (exc,))
-        sys.stderr.flush()
-        os._exit(126)
-    pid = os.fork()
+    except Exception as exc:  # refuse: never run the program half-confined
+        _fail(exc)
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        _fail("cannot fork: %s" % (exc,))
     if pid == 0:
-        try:
-            os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
-        except Exception as exc:
-            sys.stderr.write("sandbox launcher: cannot start %s: %s\n" % (cfg["argv"][0], exc))
-            sys.stderr.flush()
-        os._exit(126)
+        if status_fd is not None:
+            os.close(status_fd)  # only the launcher reports
+        return _program(os.path.join(cfg["cwd"], cfg["main"]))
     while True:
         try:
             _, status, usage = os.wait4(pid, 0)
@@ -70,4 +78,30 @@ def main():
     os._exit(code)
 
 
-main()
+def _program(path):
+    """Set the interpreter up as ``python main.py`` would, and compile main.py."""
+    sys.argv = [os.path.basename(path)]
+    sys.path.insert(0, os.path.dirname(path))
+    module = type(sys)("__main__")
+    module.__dict__.update(
+        __file__=path, __builtins__=builtins, __cached__=None, __package__=None, __spec__=None, __loader__=None
+    )
+    sys.modules["__main__"] = module
+
+    def excepthook(kind, value, tb):
+        # Hide the launcher's frames: the traceback starts at main.py, as with `python main.py`.
+        while tb is not None and tb.tb_frame.f_code.co_filename != path:
+            tb = tb.tb_next
+        if value is not None:
+            value = value.with_traceback(tb)  # the default hook prints value.__traceback__
+        sys.__excepthook__(kind, value, tb)
+
+    sys.excepthook = excepthook
+    with open(path, "rb") as source:
+        code = compile(source.read(), path, "exec", dont_inherit=True)
+    return code, module.__dict__
+
+
+_code, _globals = _launch()
+del _launch, _program, _fail
+exec(_code, _globals)

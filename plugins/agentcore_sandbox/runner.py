@@ -84,9 +84,10 @@ def run_python(
         _write_files(workdir, code, files or {})
         inside_cwd = iso.SANDBOX_CWD if level == "full" else workdir
         drop = drops_privileges() and not (level == "full" and not report.bwrap_privileged)
-        # With no user namespace of its own, RLIMIT_NPROC counts every process the user has on the host.
-        nproc = max_processes + (0 if level == "full" and not report.bwrap_privileged and drops_privileges()
-                                 else _tasks_of(NOBODY_UID if drops_privileges() else os.getuid()))
+        # RLIMIT_NPROC counts the user's tasks per user namespace: in a fresh one only the run's own;
+        # without one, every task the user already has on the host, so those are added to the limit.
+        own_userns = (level == "full" and not report.bwrap_privileged) or (level == "namespaces" and not drops_privileges())
+        nproc = max_processes + (0 if own_userns else _tasks_of(NOBODY_UID if drops_privileges() else os.getuid()))
         read_status, write_status = os.pipe()
         config = {
             "status_fd": write_status,
@@ -101,17 +102,17 @@ def run_python(
             "uid": NOBODY_UID if drop else None,
             "gid": NOBODY_GID if drop else None,
             "cwd": inside_cwd,
-            # -u: unbuffered, so output printed before a timeout is not lost; -E -s: ignore PYTHON*
-            # variables and the user site; -B: no .pyc files in the working directory.
-            "argv": [runtime.executable, "-u", "-E", "-s", "-B", MAIN_FILE],
-            "env": {
-                "PATH": "/usr/bin:/bin",
-                "HOME": inside_cwd,
-                "TMPDIR": "/tmp" if level == "full" else inside_cwd,
-                "LANG": "C.UTF-8",
-            },
+            "main": MAIN_FILE,
         }
-        launcher = [runtime.executable, "-I", "-S", "-c", _LAUNCHER_SOURCE, json.dumps(config)]
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": inside_cwd,
+            "TMPDIR": "/tmp" if level == "full" else inside_cwd,
+            "LANG": "C.UTF-8",
+        }
+        # The launcher becomes the program, so it starts with the program's flags: -u unbuffered (output
+        # printed before a timeout is kept), -E -s no PYTHON* variables or user site, -B no .pyc files.
+        launcher = [runtime.executable, "-u", "-E", "-s", "-B", "-c", _LAUNCHER_SOURCE, json.dumps(config)]
         if level == "full":
             prefix = iso.bwrap_prefix(runtime, workdir, privileged=report.bwrap_privileged, network=allow_network)
             argv = [*prefix, "--", *launcher]
@@ -132,7 +133,7 @@ def run_python(
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=workdir,
-                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                env=env,  # the whole environment of the program: nothing of the caller's
                 pass_fds=(write_status,),
                 start_new_session=True,  # its own process group, killed as one
                 **spawn_kw,
