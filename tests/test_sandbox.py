@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shutil
 import socket
 import sys
@@ -293,6 +295,28 @@ print(os.getuid())
     assert max(eval(pids)) < 10
     assert blocked.startswith("blocked")
     assert result.isolation == "namespaces"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="privileged bubblewrap needs root")
+def test_privileged_bubblewrap_without_user_namespaces(monkeypatch: pytest.MonkeyPatch):
+    """Where user namespaces are disabled, root runs bwrap itself and the launcher drops to nobody."""
+    report = dataclasses.replace(detect(default_python()), bwrap_privileged=True)
+    monkeypatch.setattr(iso, "detect", lambda python: report)
+    code = """
+import os, subprocess, sys
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(os.getuid(), status["CapEff"].strip(), status["NoNewPrivs"].strip(), os.getcwd())
+print(subprocess.run([sys.executable, "-c", "print('child ok')"], capture_output=True, text=True).stdout.strip())
+print(sorted(os.listdir("/")))
+"""
+    result = run_python(code)
+    assert result.exit_code == 0, result.stderr
+    uid_line, child, listing = result.stdout.splitlines()
+    assert uid_line == "65534 0000000000000000 1 /sandbox"
+    assert child == "child ok"
+    assert "etc" not in listing and "root" not in listing
+    bomb = run_python("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass", timeout_s=1, max_processes=16)
+    assert bomb.killed_reason == "timeout"
 
 
 @pytest.mark.parametrize("level", ["namespaces", "rlimits"])

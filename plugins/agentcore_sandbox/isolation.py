@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .models import ISOLATION_ORDER, IsolationLevel, SandboxUnavailableError
 from .runtime import NOBODY_GID, NOBODY_UID, PythonRuntime, _nobody_kwargs, discover_runtime, drops_privileges
@@ -138,31 +139,48 @@ def bwrap_prefix(
     """``bwrap`` arguments up to the command: all namespaces, the runtime read-only, ``workdir`` at
     :data:`SANDBOX_CWD`, a size-capped ``/tmp``; no other host path. ``network`` keeps the host's
     network namespace and binds the few /etc files name resolution reads."""
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    args = ["bwrap", "--die-with-parent", "--new-session"]
     if privileged:
-        args += ["--cap-drop", "ALL"]
+        # Explicitly no user namespace (--unshare-all would try one): the launcher must be real root
+        # to become nobody, so that RLIMIT_NPROC binds.
+        args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        args += [] if network else ["--unshare-net"]
+    else:
+        args += ["--unshare-all"]
+    args += ["--hostname", "sandbox"]
+    if privileged:
+        # bubblewrap runs as root without a user namespace and drops every capability but these two,
+        # which the launcher needs to become nobody (that setuid then clears them too).
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         # Unprivileged: our own user namespace, and none further inside it (less kernel surface).
         args += ["--unshare-user", "--disable-userns"]
-    for path in runtime.ro_paths:
-        args += ["--ro-bind", path, path]
+    binds = [(path, path) for path in runtime.ro_paths]
+    if runtime.elf_interpreter:
+        interp = runtime.elf_interpreter
+        binds.append((interp, os.path.join(os.path.realpath(os.path.dirname(interp)), os.path.basename(interp))))
+    # Create the mount points' parents first, world-traversable: bubblewrap would make them 0700,
+    # which a launcher that drops from root to nobody could not pass through.
+    parents = {str(parent) for _, dest in binds for parent in Path(dest).parents if str(parent) != "/"}
+    for parent in sorted(parents, key=lambda p: (p.count("/"), p)):
+        args += ["--perms", "0755", "--dir", parent]
+    for source, dest in binds:
+        args += ["--ro-bind", source, dest]
     # The top-level compatibility links of a merged-/usr system (/lib -> usr/lib …), so the paths the
     # binaries have compiled in resolve to what is bound.
     for top in ("/bin", "/lib", "/lib32", "/lib64", "/libx32", "/sbin"):
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
-    if runtime.elf_interpreter:
-        interp = runtime.elf_interpreter
-        inside = os.path.join(os.path.realpath(os.path.dirname(interp)), os.path.basename(interp))
-        args += ["--ro-bind", interp, inside]
     exe_dir, exe_name = os.path.split(runtime.executable)
     for alias in ("python3", "python"):
         if alias != exe_name:
             args += ["--symlink", exe_name, os.path.join(exe_dir, alias)]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
-    args += ["--bind", workdir, SANDBOX_CWD, "--chdir", SANDBOX_CWD]
+    args += ["--bind", workdir, SANDBOX_CWD]
+    if not privileged:  # privileged: root without capabilities cannot enter nobody's 0700 directory;
+        args += ["--chdir", SANDBOX_CWD]  # the launcher changes into it once it is nobody
     if network:
-        args.append("--share-net")
+        args += [] if privileged else ["--share-net"]
         for path in ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf"):
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
