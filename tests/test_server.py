@@ -444,3 +444,66 @@ def test_agent_over_openai_backend_against_serve(server: ServerThread, agentcore
         result = agent.run("What is the weather in Paris?")
         assert result.status == "final" and result.answer == "It is sunny in Paris."
         assert [m.content for m in result.messages if m.role == "tool"] == ["sunny in Paris"]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The command: `agentcore serve` as a process.
+
+
+def start_serve(args: list[str], timeout_s: float) -> tuple[Any, str]:
+    import os
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "AGENTCORE_PLUGINS": "", "AGENTCORE_API_KEYS": "sk-env"}
+    proc = subprocess.Popen([sys.executable, "-m", "agentcore", "serve", "--port", str(port), "--log-level", "warning",
+                             *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"agentcore serve exited: {proc.stdout.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "agentcore serve did not start"
+        time.sleep(0.2)
+
+
+def test_serve_command_in_front_of_other_servers(server: ServerThread) -> None:
+    """`agentcore serve --base-url ...`: agentcore's templates and parser in front of an upstream server."""
+    proc, url = start_serve(["--base-url", server.url, "--upstream-model", "qwen2.5-test", "--family", "qwen2.5",
+                             "--api-key", "sk-flag"], timeout_s=60)
+    try:
+        for key in ("sk-flag", "sk-env"):  # keys from the flag and from AGENTCORE_API_KEYS
+            client = openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0)
+            out = client.chat.completions.create(model="qwen2.5-test", messages=user("weather?"), tools=[WEATHER])
+            assert out.choices[0].message.tool_calls[0].function.name == "get_weather"  # type: ignore[index]
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=url + "/v1", api_key="wrong", max_retries=0).models.list()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_serve_command_with_the_embedded_model() -> None:
+    """The real thing: `agentcore serve` loads SmolLM2 and the openai client chats with it."""
+    proc, url = start_serve(["--default-max-tokens", "8"], timeout_s=300)
+    try:
+        client = openai.OpenAI(base_url=url + "/v1", api_key="sk-env", max_retries=0, timeout=300)
+        (model,) = [m.id for m in client.models.list()]
+        messages = user("What is the capital of France?")
+        out = client.chat.completions.create(model=model, messages=messages, temperature=0)
+        assert "Paris" in (out.choices[0].message.content or "")
+        chunks = list(client.chat.completions.create(model=model, messages=messages, temperature=0, stream=True))
+        streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert streamed == out.choices[0].message.content and len(chunks) > 3
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
