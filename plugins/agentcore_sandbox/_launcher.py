@@ -1,7 +1,9 @@
 """The launcher that runs *inside* the sandbox and then becomes the untrusted program.
 
 Its source (not this file, so nothing of the host's plugin directory needs to be visible) is passed
-to the sandbox interpreter with ``-c``, plus one JSON argument. It sets the resource limits, drops to
+to the sandbox interpreter with ``-c``, followed by its settings as plain arguments (see
+:func:`agentcore_sandbox.runner._launcher_args`; no ``json``: importing it pulls in ``re`` and ``enum``
+and would add a third to the start-up time). It sets the resource limits, drops to
 the unprivileged user when started as root, and forks: the child runs ``main.py`` as ``__main__`` in
 this same interpreter (one interpreter start per run instead of two), while the parent waits and
 reports how the child ended (exit status or signal, CPU time) on a private status pipe the program
@@ -20,7 +22,6 @@ import sys
 del sys.path[0]
 
 import builtins  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
 
@@ -33,19 +34,20 @@ def _fail(message):
 
 def _launch():
     """Confine this process, fork, and in the child return (code object, globals) of main.py."""
-    cfg = json.loads(sys.argv[1])
-    status_fd = cfg.get("status_fd")
+    # argv: status_fd uid gid cwd main RLIMIT_X=value... ("-" for none)
+    status_fd, uid, gid = [None if a == "-" else int(a) for a in sys.argv[1:4]]
+    cwd, main = sys.argv[4], sys.argv[5]
+    rlimits = [arg.split("=", 1) for arg in sys.argv[6:]]
     try:
-        for name, value in cfg["rlimits"].items():
-            resource.setrlimit(getattr(resource, name), (value, value))
-        uid = cfg.get("uid")
+        for name, value in rlimits:
+            resource.setrlimit(getattr(resource, name), (int(value), int(value)))
         if uid is not None and os.getuid() == 0:
             os.setgroups([])
-            os.setgid(cfg["gid"])
+            os.setgid(gid)
             os.setuid(uid)
             if os.getuid() != uid or os.geteuid() != uid:
                 raise OSError("could not drop privileges to uid %d" % uid)
-        os.chdir(cfg["cwd"])
+        os.chdir(cwd)
         os.umask(0o022)
     except Exception as exc:  # refuse: never run the program half-confined
         _fail(exc)
@@ -56,23 +58,24 @@ def _launch():
     if pid == 0:
         if status_fd is not None:
             os.close(status_fd)  # only the launcher reports
-        return _program(os.path.join(cfg["cwd"], cfg["main"]))
+        return _program(os.path.join(cwd, main))
     while True:
         try:
             _, status, usage = os.wait4(pid, 0)
             break
         except InterruptedError:
             continue
-    report = {"cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}
+    # The report: "key=value" words on one line.
+    report = "cpu_s=%r maxrss_kb=%d" % (usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
     if os.WIFSIGNALED(status):
-        report["signal"] = os.WTERMSIG(status)
+        report += " signal=%d" % os.WTERMSIG(status)
         code = 128 + os.WTERMSIG(status)
     else:
-        report["exit"] = os.WEXITSTATUS(status)
+        report += " exit=%d" % os.WEXITSTATUS(status)
         code = os.WEXITSTATUS(status)
     if status_fd is not None:
         try:
-            os.write(status_fd, (json.dumps(report) + "\n").encode())
+            os.write(status_fd, (report + "\n").encode())
         except OSError:
             pass
     os._exit(code)

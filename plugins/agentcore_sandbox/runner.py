@@ -8,7 +8,6 @@ directory. The caller only ever fork-execs (no ``preexec_fn``), so it is safe to
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import selectors
@@ -89,21 +88,16 @@ def run_python(
         own_userns = (level == "full" and not report.bwrap_privileged) or (level == "namespaces" and not drops_privileges())
         nproc = max_processes + (0 if own_userns else _tasks_of(NOBODY_UID if drops_privileges() else os.getuid()))
         read_status, write_status = os.pipe()
-        config = {
-            "status_fd": write_status,
-            "rlimits": {
-                "RLIMIT_AS": memory_mb * _MB,
-                "RLIMIT_CPU": math.ceil(timeout_s) + 1,
-                "RLIMIT_NPROC": nproc,
-                "RLIMIT_FSIZE": max_file_mb * _MB,
-                "RLIMIT_NOFILE": max_open_files,
-                "RLIMIT_CORE": 0,
-            },
-            "uid": NOBODY_UID if drop else None,
-            "gid": NOBODY_GID if drop else None,
-            "cwd": inside_cwd,
-            "main": MAIN_FILE,
+        rlimits = {
+            "RLIMIT_AS": memory_mb * _MB,
+            "RLIMIT_CPU": math.ceil(timeout_s) + 1,
+            "RLIMIT_NPROC": nproc,
+            "RLIMIT_FSIZE": max_file_mb * _MB,
+            "RLIMIT_NOFILE": max_open_files,
+            "RLIMIT_CORE": 0,
         }
+        uid = NOBODY_UID if drop else None
+        gid = NOBODY_GID if drop else None
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": inside_cwd,
@@ -112,7 +106,8 @@ def run_python(
         }
         # The launcher becomes the program, so it starts with the program's flags: -u unbuffered (output
         # printed before a timeout is kept), -E -s no PYTHON* variables or user site, -B no .pyc files.
-        launcher = [runtime.executable, "-u", "-E", "-s", "-B", "-c", _LAUNCHER_SOURCE, json.dumps(config)]
+        launcher = [runtime.executable, "-u", "-E", "-s", "-B", "-c", _LAUNCHER_SOURCE,
+                    *_launcher_args(write_status, uid, gid, inside_cwd, MAIN_FILE, rlimits)]
         if level == "full":
             prefix = iso.bwrap_prefix(runtime, workdir, privileged=report.bwrap_privileged, network=allow_network)
             argv = [*prefix, "--", *launcher]
@@ -212,7 +207,15 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def _read_status(fd: int) -> dict[str, object] | None:
+def _launcher_args(
+    status_fd: int, uid: int | None, gid: int | None, cwd: str, main: str, rlimits: dict[str, int]
+) -> list[str]:
+    """The launcher's settings as plain arguments (it parses them without importing anything)."""
+    opt = lambda v: "-" if v is None else str(v)  # noqa: E731
+    return [str(status_fd), opt(uid), opt(gid), cwd, main, *(f"{k}={v}" for k, v in rlimits.items())]
+
+
+def _read_status(fd: int) -> dict[str, float] | None:
     """The launcher's report (``exit`` or ``signal``, ``cpu_s``), or ``None`` if it never wrote one."""
     try:
         os.set_blocking(fd, False)
@@ -223,10 +226,10 @@ def _read_status(fd: int) -> dict[str, object] | None:
     finally:
         os.close(fd)
     try:
-        status = json.loads(data.decode().splitlines()[0])
+        words = data.decode().splitlines()[0].split()
+        return {key: float(value) for key, value in (word.split("=", 1) for word in words)}
     except (ValueError, IndexError, UnicodeDecodeError):
         return None
-    return status if isinstance(status, dict) else None
 
 
 def _result(
@@ -236,16 +239,16 @@ def _result(
     err: bytearray,
     reason: str | None,
     returncode: int,
-    status: dict[str, object] | None,
+    status: dict[str, float] | None,
     cap: int,
 ) -> SandboxResult:
     signum: int | None = None
     cpu_s = status.get("cpu_s") if status else None
-    if status and isinstance(status.get("signal"), int):
-        signum = int(status["signal"])  # type: ignore[arg-type]
+    if status and "signal" in status:
+        signum = int(status["signal"])
         exit_code = -signum
-    elif status and isinstance(status.get("exit"), int) and reason is None:
-        exit_code = int(status["exit"])  # type: ignore[arg-type]
+    elif status and "exit" in status and reason is None:
+        exit_code = int(status["exit"])
     elif returncode < 0:
         signum, exit_code = -returncode, returncode
     elif returncode > 128 and level != "rlimits":
@@ -274,7 +277,7 @@ def _result(
         stdout_truncated=len(out) > cap,
         stderr_truncated=len(err) > cap,
         duration_s=time.monotonic() - started,
-        cpu_s=float(cpu_s) if isinstance(cpu_s, (int, float)) else None,
+        cpu_s=cpu_s,
         isolation=level,
     )
 
