@@ -7,8 +7,12 @@ import sys
 from typing import TextIO
 
 
-def styled(text: str, style: str, stream: TextIO = sys.stdout) -> str:
-    """``text`` wrapped in an ANSI style (``dim``, ``bold``, ``red``, ``green``, ``cyan``) on a terminal."""
+def styled(text: str, style: str, stream: TextIO | None = None) -> str:
+    """``text`` wrapped in an ANSI style (``dim``, ``bold``, ``red``, ``green``, ``cyan``) on a terminal.
+
+    ``stream`` is where the text goes (default: the current ``sys.stdout``, looked up at each call).
+    """
+    stream = sys.stdout if stream is None else stream
     codes = {"dim": "2", "bold": "1", "red": "31", "green": "32", "cyan": "36", "yellow": "33"}
     if not stream.isatty() or os.environ.get("NO_COLOR"):
         return text
