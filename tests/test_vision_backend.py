@@ -192,7 +192,8 @@ def test_a_text_only_family_is_rendered_in_the_vl_format(backend) -> None:  # ty
 
 def test_text_only_requests_work(backend) -> None:  # type: ignore[no-untyped-def]
     messages = [Message(role="user", content="hello")]
-    req = GenerationRequest(messages=messages, family="qwen2.5-vl", sampling=SamplingParams(max_new_tokens=3, greedy=True))
+    sampling = SamplingParams(max_new_tokens=3, greedy=True)
+    req = GenerationRequest(messages=messages, family="qwen2.5-vl", sampling=sampling)
     prepared = backend._prepare(req)
     assert IMAGE_PAD_ID not in prepared.ids and "pixel_values" not in prepared.extra
     assert backend.generate(req).usage.completion_tokens >= 1

@@ -61,7 +61,7 @@ def agent_for(backend):  # type: ignore[no-untyped-def]
     return Agent(backend=backend, tools=[], sampling=sampling, max_steps=2)
 
 
-def test_agent_run_with_an_image_file_returns_a_final_answer(backend, chart: Path) -> None:  # type: ignore[no-untyped-def]
+def test_agent_run_with_an_image_file_returns_a_final_answer(backend, chart: Path) -> None:
     result = agent_for(backend).run("describe", images=[str(chart)])
     assert result.status == "final", result.error
     assert result.answer and result.answer.strip()
@@ -74,7 +74,7 @@ def test_agent_run_with_an_image_file_returns_a_final_answer(backend, chart: Pat
     assert result.usage.prompt_tokens == template_tokens - 1 + 18
 
 
-def test_agent_run_with_two_images_counts_every_image_token(backend, chart: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_agent_run_with_two_images_counts_every_image_token(backend, chart: Path, tmp_path: Path) -> None:
     from agentcore.messages import Message
 
     small = tmp_path / "small.png"
