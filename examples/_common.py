@@ -32,6 +32,8 @@ def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.
     where.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://localhost:8000/v1 (vLLM)")
     parser.add_argument("--model", help="a Hugging Face id (in-process), or the served model's name with --base-url")
     parser.add_argument("--api-key", help="API key for --base-url")
+    parser.add_argument("--max-new-tokens", type=int,
+                        help="most tokens per model call (default: the model's; 256 with --embedded, greedy)")
     args = parser.parse_args(argv)
     if args.base_url and not args.model:
         parser.error("--base-url needs --model: the name the server knows the model by (e.g. Qwen/Qwen3-8B)")
@@ -57,6 +59,17 @@ def make_backend(args: argparse.Namespace, script: Sequence[str], *, family: str
     from agentcore.testing import ScriptedBackend
 
     return ScriptedBackend(script, family=family)
+
+
+def sampling(args: argparse.Namespace) -> Any:
+    """Sampling overrides from the flags: the embedded model on a CPU is kept short and greedy."""
+    from agentcore.backends.base import SamplingParams
+
+    if args.embedded:
+        return SamplingParams(max_new_tokens=args.max_new_tokens or 256, greedy=True)
+    if args.max_new_tokens:
+        return SamplingParams(max_new_tokens=args.max_new_tokens)
+    return None
 
 
 def backend_factory(args: argparse.Namespace, *, family: str) -> Any:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import sys
 
-from _common import make_backend, parse_args, show
+from _common import make_backend, parse_args, sampling, show
 
 from agentcore import Agent
 
@@ -80,7 +80,8 @@ SCRIPT = [
 
 def main() -> int:
     args = parse_args(__doc__)
-    agent = Agent(backend=make_backend(args, SCRIPT, family="qwen2.5"), specialist="coder", max_steps=8)
+    agent = Agent(backend=make_backend(args, SCRIPT, family="qwen2.5"), specialist="coder", max_steps=8,
+                  sampling=sampling(args))
     missing = {"run_python", "check_syntax"} - set(agent.tools)
     if missing:
         print(f"missing tools {sorted(missing)}: run with AGENTCORE_PLUGINS=code,sandbox (or leave it unset)")

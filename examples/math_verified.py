@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import sys
 
-from _common import backend_factory, parse_args
+from _common import backend_factory, parse_args, sampling
 
 from agentcore import Agent
 from agentcore.plugins import registered_tools
@@ -94,7 +94,8 @@ def main() -> int:
     all_ok = True
     for number, (task, reference, script) in enumerate(PROBLEMS, 1):
         # specialist="math": the Math system prompt, the sympy tools, and answer verification.
-        agent = Agent(backend=backend_for(script), specialist="math", enable_thinking=True, max_steps=6)
+        agent = Agent(backend=backend_for(script), specialist="math", enable_thinking=True, max_steps=6,
+                      sampling=sampling(args))
         print(f"=== problem {number}: {task}" + (f"   (reference: {reference})" if reference else ""))
         result = agent.run(task, reference=reference)
         for step in result.steps:

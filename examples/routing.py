@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from _common import make_backend, parse_args
+from _common import make_backend, parse_args, sampling
 
 from agentcore import Agent, GenerationRequest, Specialist, hookimpl, route
 from agentcore.plugins import register_plugin
@@ -67,7 +67,9 @@ class TranslationPlugin:
 def _report(request: GenerationRequest) -> str:
     """The stand-in model: say what this request looked like (a real model would answer the task)."""
     tools = sorted(t["function"]["name"] for t in request.tools)
-    return (f"(request: family {request.family}, thinking {request.enable_thinking}, "
+    # enable_thinking is None when the family has no thinking switch (Qwen2.5 never thinks).
+    thinking = {True: "on", False: "off", None: "n/a"}[request.enable_thinking]
+    return (f"(request: family {request.family}, thinking {thinking}, "
             f"temperature {request.sampling.temperature}, tools: {', '.join(tools) or 'none'})")
 
 
@@ -88,7 +90,8 @@ def main() -> int:
             print(f"{task}\n  skipped: the example has no image to attach (agent.run(task, images=[path]))")
             continue
         backend = real or FunctionBackend(_report, family=None)  # family None: the specialist's own
-        agent = Agent(backend=backend, specialist=decision.specialist, enable_thinking=decision.thinking, max_steps=4)
+        agent = Agent(backend=backend, specialist=decision.specialist, enable_thinking=decision.thinking, max_steps=4,
+                      sampling=sampling(args))
         result = agent.run(task)
         print(f"{task}\n  {decision.specialist}: {(result.answer or result.error or '').strip()[:400]}")
     return 0

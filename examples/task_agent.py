@@ -30,7 +30,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from _common import make_backend, parse_args, show
+from _common import make_backend, parse_args, sampling, show
 
 from agentcore import Agent, tool
 from agentcore.trace import read_trace
@@ -120,6 +120,7 @@ def main() -> int:
             enable_thinking=True,
             max_steps=8,
             trace=trace,
+            sampling=sampling(args),     # None unless a flag asks (see examples/_common.py)
         )
         print(f"task: {TASK}\n")
         final = show(agent.stream(TASK))   # every event, printed as it arrives
