@@ -6,8 +6,9 @@ The grammar is xgrammar's built-in *structural tag* for the family's tool-call f
 its prompt lets it think), then must emit at least one call whose arguments match the schema. xgrammar is
 the structured-generation engine vLLM and SGLang use; its token masks cost well under a millisecond a token.
 
-String properties without a ``maxLength`` get one (``max_string_length``): a small model inside a JSON
-string otherwise tends to ramble until it runs out of tokens.
+Open sizes get bounds (:func:`cap_strings`): strings a ``maxLength`` (``max_string_length``), open maps a
+``maxProperties``, arrays a ``maxItems``; a small model inside an open JSON value otherwise tends to
+ramble until it runs out of tokens.
 """
 
 from __future__ import annotations
@@ -59,8 +60,13 @@ def normalize_choice(tool_choice: Any, tools: list[dict[str, Any]]) -> tuple[str
     return {"type": "function", "function": {"name": name}}, shaped
 
 
-def cap_strings(schema: Any, limit: int | None) -> Any:
-    """A copy of ``schema`` with ``maxLength: limit`` on every string type that sets none."""
+def cap_strings(schema: Any, limit: int | None, *, max_properties: int = 8, max_items: int = 64) -> Any:
+    """A copy of ``schema`` with sizes bounded where it leaves them open.
+
+    Strings get ``maxLength: limit``, open maps (``additionalProperties``) ``maxProperties``, arrays
+    ``maxItems`` — unless the schema sets its own. Small models otherwise fill an open JSON value until
+    they run out of tokens (a 135M model happily lists ``"23": "17"`` forever).
+    """
     if limit is None:
         return schema
     schema = copy.deepcopy(schema)
@@ -68,8 +74,13 @@ def cap_strings(schema: Any, limit: int | None) -> Any:
     def visit(node: Any) -> None:
         if isinstance(node, dict):
             kind = node.get("type")
-            if (kind == "string" or (isinstance(kind, list) and "string" in kind)) and "maxLength" not in node:
+            kinds = kind if isinstance(kind, list) else [kind]
+            if "string" in kinds and "maxLength" not in node and "enum" not in node:
                 node["maxLength"] = limit
+            if node.get("additionalProperties") not in (None, False) and "maxProperties" not in node:
+                node["maxProperties"] = max_properties
+            if "array" in kinds and "maxItems" not in node:
+                node["maxItems"] = max_items
             for value in node.values():
                 visit(value)
         elif isinstance(node, list):
