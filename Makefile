@@ -6,7 +6,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 TASK    ?= What is the derivative of x**3 + 2*x? Use a tool.
 
-.PHONY: install run test bench
+.PHONY: install run test bench docs
 
 install: $(VENV)/.installed
 
@@ -27,3 +27,6 @@ test: install
 
 bench: install
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+docs: install
+	$(PY) scripts/gen_hooks_doc.py && $(PY) scripts/gen_cli_doc.py

@@ -7,10 +7,11 @@ gives back exactly the dict shape the official Qwen chat templates expect.
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -38,6 +39,18 @@ class ImagePart(BaseModel):
 
     type: Literal["image"] = "image"
     image: Any
+
+    @field_serializer("image", when_used="json")
+    def _image_json(self, image: Any) -> Any:
+        # Paths and URLs stay as they are; bytes and PIL images become data URLs, so a trace of a run
+        # with images is still JSON and can be resumed.
+        if image is None or isinstance(image, str):
+            return image
+        if isinstance(image, os.PathLike):
+            return os.fspath(image)
+        from agentcore.images import to_data_url
+
+        return to_data_url(image)
 
 
 ContentPart = Union[TextPart, ImagePart]

@@ -37,17 +37,24 @@ Key = tuple[str | None, tuple[tuple[str, Any], ...]]
 UNKNOWN_MODEL_GB = 1.0
 
 
-def load_backend(model_id: str | None, *, backend: str = "transformers", **options: Any) -> Any:
+def load_backend(
+    model_id: str | None, *, backend: str = "transformers", vision: bool = False, **options: Any
+) -> Any:
     """The default loader: build the backend called ``backend`` for ``model_id`` (``None``: default model).
 
-    ``transformers`` runs the model in-process, ``openai`` talks to an OpenAI-compatible server at
-    ``base_url``; any other name is a backend factory a plugin registered.
+    ``transformers`` runs the model in-process (a :class:`~agentcore.backends.vision.VisionBackend` when
+    ``vision`` is true), ``openai`` talks to an OpenAI-compatible server at ``base_url``; any other name
+    is a backend factory a plugin registered.
     """
     options = {k: v for k, v in options.items() if v is not None}
     if backend == "transformers":
+        options.pop("base_url", None)
+        if vision:
+            from agentcore.backends.vision import VisionBackend
+
+            return VisionBackend(model_id, **options)
         from agentcore.backends.transformers import TransformersBackend
 
-        options.pop("base_url", None)
         return TransformersBackend(model_id, **options)
     if backend == "openai":
         from agentcore.backends.openai import OpenAIBackend
@@ -278,6 +285,8 @@ class ModelPool:
         options: dict[str, Any] = {"backend": backend} if backend != "transformers" else {}
         if backend != "transformers":
             options["base_url"] = self.config.base_url_for(spec.name)
+        elif spec.vision:
+            options["vision"] = True  # an in-process vision model needs the VL model class and processor
         configured_dtype = self.config.settings.dtype
         if settings.model:
             if backend == "transformers":

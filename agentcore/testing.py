@@ -59,11 +59,7 @@ class ScriptedBackend(Backend):
         return Completion(text=item, usage=_usage_for(request, item))
 
     def stream(self, request: GenerationRequest) -> Iterator[str | Completion]:
-        completion = self.generate(request)
-        text = completion.text
-        for i in range(0, len(text), self.chunk_size):
-            yield text[i : i + self.chunk_size]
-        yield completion
+        yield from _chunked(self.generate(request), self.chunk_size)
 
     async def astream(self, request: GenerationRequest) -> AsyncIterator[str | Completion]:
         # Nothing here blocks: stream on the event loop itself rather than through a worker thread.
@@ -76,9 +72,11 @@ class FunctionBackend(Backend):
 
     name = "function"
 
-    def __init__(self, fn: Callable[[GenerationRequest], str | Completion], *, family: str | None = "qwen2.5"):
+    def __init__(self, fn: Callable[[GenerationRequest], str | Completion], *, family: str | None = "qwen2.5",
+                 chunk_size: int = 3):
         self.fn = fn
         self.family = family
+        self.chunk_size = max(1, chunk_size)
         self.requests: list[GenerationRequest] = []
 
     def generate(self, request: GenerationRequest) -> Completion:
@@ -89,6 +87,22 @@ class FunctionBackend(Backend):
         if not isinstance(out, str):
             raise BackendError(f"FunctionBackend's function must return str or Completion, got {type(out).__name__}")
         return Completion(text=out, usage=_usage_for(request, out))
+
+    def stream(self, request: GenerationRequest) -> Iterator[str | Completion]:
+        completion = self.generate(request)
+        yield from _chunked(completion, self.chunk_size)
+
+    async def astream(self, request: GenerationRequest) -> AsyncIterator[str | Completion]:
+        for item in self.stream(request):
+            yield item
+
+
+def _chunked(completion: Completion, size: int) -> Iterator[str | Completion]:
+    """The completion's text in pieces of ``size`` characters, then the completion."""
+    text = completion.text
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
+    yield completion
 
 
 def _usage_for(request: GenerationRequest, text: str) -> Usage:

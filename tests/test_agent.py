@@ -358,3 +358,12 @@ def test_non_thinking_family_never_sends_enable_thinking():
     backend = ScriptedBackend(["x"], family="qwen2.5")
     Agent(backend=backend, tools=[], specialist="general", enable_thinking=True).run("q")
     assert backend.requests[0].enable_thinking is None and backend.requests[0].thinking_budget is None
+
+
+def test_streamed_call_ids_match_their_results():
+    backend = ScriptedBackend([call("add", a=1, b=2), "3"])
+    events = list(Agent(backend=backend, tools=[add]).stream("go"))
+    streamed = next(e for e in events if isinstance(e, ev.ToolCallParsed)).call.id
+    result = next(e for e in events if isinstance(e, ev.ToolResult))
+    turn = next(e for e in events if isinstance(e, ev.AssistantTurn))
+    assert streamed == result.call_id == turn.message["tool_calls"][0]["id"]

@@ -105,11 +105,6 @@ def test_a_bad_image_stops_the_run_with_a_clear_error(backend, tmp_path: Path) -
         agent_for(backend).run("describe", images=[str(tmp_path / "notes.png")])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead: ImagePart(image=<PIL image or raw bytes>) has no JSON serializer, so the loop's RunStarted "
-    "event (messages dumped with mode='json') fails; see the vision helper's report for the fix in messages.py",
-)
 def test_agent_run_with_a_pil_image(backend) -> None:  # type: ignore[no-untyped-def]
     image = Image.new("RGB", (90, 60), "green")
     result = agent_for(backend).run("describe", images=[image])
@@ -156,11 +151,6 @@ def test_cli_image_offline_without_a_vision_model_is_a_clear_error(chart: Path, 
     assert done.stdout.strip() == ""  # no answer pretending the image was seen
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead: cli/run.py `_backend` builds TransformersBackend(--model), which cannot load a VL model; "
-    "with --image (or the vl specialist) it should build VisionBackend(--model)",
-)
 def test_cli_runs_a_local_vision_model_with_an_image(chart: Path, tmp_path: Path) -> None:
     done = cli("run", "--model", str(tiny_qwen_vl_model()), "--image", str(chart), "--max-new-tokens", "4",
                "--greedy", TASK, tmp_path=tmp_path)

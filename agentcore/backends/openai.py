@@ -190,6 +190,14 @@ class OpenAIBackend(Backend):
             if request.stop:
                 payload["stop"] = list(request.stop)
         else:
+            from agentcore.images import images_in
+
+            if images_in(request.messages):
+                # /v1/completions carries text only: never drop the pixels silently.
+                raise ConfigurationError(
+                    "raw mode sends text to /v1/completions and cannot carry images; use mode='chat' "
+                    "with a vision model served by the server"
+                )
             path = "/completions"
             payload["prompt"] = request.prompt if request.prompt is not None else self._render(request)
             payload["stop"] = list(dict.fromkeys([*self._family_stops(request), *request.stop]))
@@ -450,28 +458,13 @@ def _openai_message(message: Message) -> dict[str, Any]:
 
 
 def _image_url(image: Any) -> str:
-    """An image as a URL a server accepts: URLs pass through, files and bytes become ``data:`` URLs."""
-    import base64
-    import io
-    from pathlib import Path
-
+    """An image as a URL a server accepts: http(s) and data URLs pass through; files, bytes and PIL
+    images become ``data:`` URLs after the same checks as local images (size, format, pixel bomb)."""
     if isinstance(image, str) and image.startswith(("http://", "https://", "data:")):
         return image
-    if isinstance(image, (str, Path)):
-        path = Path(image)
-        if not path.is_file():
-            raise ConfigurationError(f"image {str(image)!r} is neither a URL nor an existing file")
-        data, suffix = path.read_bytes(), path.suffix.lower().lstrip(".") or "png"
-    elif isinstance(image, (bytes, bytearray)):
-        data, suffix = bytes(image), "png"
-    elif hasattr(image, "save"):  # a PIL image
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        data, suffix = buffer.getvalue(), "png"
-    else:
-        raise ConfigurationError(f"cannot send an image of type {type(image).__name__}: use a path, bytes, a URL or PIL")
-    mime = "jpeg" if suffix == "jpg" else suffix
-    return f"data:image/{mime};base64," + base64.b64encode(data).decode("ascii")
+    from agentcore.images import to_data_url
+
+    return to_data_url(image)
 
 
 def _openai_tool_choice(choice: str | dict[str, Any]) -> str | dict[str, Any]:

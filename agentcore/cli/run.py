@@ -64,6 +64,10 @@ def _backend(args: argparse.Namespace) -> Any:
 
         return OpenAIBackend(args.base_url, args.model, api_key=args.api_key, mode=args.mode, family=args.family)
     if args.model:
+        if args.image:
+            from agentcore.backends.vision import VisionBackend
+
+            return VisionBackend(args.model)
         from agentcore.backends.transformers import TransformersBackend
 
         return TransformersBackend(args.model)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Union
 
 from agentcore.events import ContentDelta, ParseProblemEvent, ReasoningDelta, ToolCallParsed
-from agentcore.messages import ToolCall
+from agentcore.messages import ToolCall, new_call_id
 from agentcore.parsing import hermes, qwen3_coder
 from agentcore.parsing.blocks import (
     FUNCTION_OPEN,
@@ -66,7 +66,7 @@ def _event(rec: _Record) -> StreamEvent:
     if kind == "reasoning":
         return ReasoningDelta(text=rec[1])
     if kind == "call":
-        return ToolCallParsed(call=ToolCall(name=rec[1], arguments=rec[2]))
+        return ToolCallParsed(call=ToolCall(id=rec[3], name=rec[1], arguments=rec[2]))
     return ParseProblemEvent(message=rec[1], raw=rec[2])
 
 
@@ -106,13 +106,13 @@ class StreamParser:
         return ParsedOutput(
             reasoning=join_text(r[1] for r in recs if r[0] == "reasoning"),
             content=join_text(r[1] for r in recs if r[0] == "content"),
-            tool_calls=[ToolCall(name=r[1], arguments=r[2]) for r in recs if r[0] == "call"],
+            tool_calls=[ToolCall(id=r[3], name=r[1], arguments=r[2]) for r in recs if r[0] == "call"],
             problems=[ParseProblem(message=r[1], raw=r[2]) for r in recs if r[0] == "problem"],
         )
 
     @property
     def events(self) -> list[StreamEvent]:
-        """Every event emitted so far (tool calls get fresh ids on each access)."""
+        """Every event emitted so far."""
         return [_event(r) for r in self._records]
 
     # -- machinery ----------------------------------------------------------------------------------
@@ -278,7 +278,8 @@ class StreamParser:
         if res.calls:
             self._flush(out)
         for name, args in res.calls:
-            out.append(("call", name, args))
+            # the id is minted once, so a streamed call and the parse result name the same call
+            out.append(("call", name, args, new_call_id()))
         if not res.calls:
             self._content(out, start, res.end)
         if res.problem:
