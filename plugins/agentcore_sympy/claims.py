@@ -288,7 +288,6 @@ def _task_expression(task: str) -> tuple[Any, str] | None:
 
 
 def _simplification_claim(task: str, answer: str) -> ClaimProblem | None:
-    import sympy
 
     original = _task_expression(task)
     final = _final_answer(answer) if original else None

@@ -333,7 +333,6 @@ def _numbers_equal(a: Any, b: Any, pred_decimal: bool) -> tuple[bool, str]:
 
 def _non_terminating(value: Any) -> bool:
     """Whether ``value`` is a real number with no finite decimal expansion (sympy must prove it)."""
-    import sympy
 
     if value.is_Rational:
         q = int(value.q)
