@@ -60,7 +60,7 @@ def normalize_choice(tool_choice: Any, tools: list[dict[str, Any]]) -> tuple[str
     return {"type": "function", "function": {"name": name}}, shaped
 
 
-def cap_strings(schema: Any, limit: int | None, *, max_properties: int = 8, max_items: int = 64) -> Any:
+def cap_strings(schema: Any, limit: int | None, *, max_properties: int = 4, max_items: int = 32) -> Any:
     """A copy of ``schema`` with sizes bounded where it leaves them open.
 
     Strings get ``maxLength: limit``, open maps (``additionalProperties``) ``maxProperties``, arrays
@@ -112,9 +112,14 @@ class GrammarFactory:
         tool_format: str,
         reasoning: str,
         max_string_length: int | None = DEFAULT_MAX_STRING_LENGTH,
+        parallel_tool_calls: bool = False,
     ) -> Any:
         """The compiled grammar; ``reasoning`` is ``"disabled"``, ``"enabled"`` (prompt opened ``<think>``) or
-        ``"auto"`` (the model may open one)."""
+        ``"auto"`` (the model may open one).
+
+        Without ``parallel_tool_calls`` the grammar ends after the first call, so the turn ends there (only
+        end-of-turn tokens are allowed next) instead of a small model rambling on after its call; the loop
+        runs the call and asks again. With it, several calls and text between them are allowed."""
         import xgrammar as xgr
 
         if tool_format not in _STRUCTURAL_TAGS:
@@ -125,14 +130,14 @@ class GrammarFactory:
         for tool in shaped:
             fn = tool["function"]
             fn["parameters"] = cap_strings(fn.get("parameters") or {"type": "object", "properties": {}}, max_string_length)
-        key = json.dumps([shaped, choice, tool_format, reasoning], sort_keys=True, default=str)
+        key = json.dumps([shaped, choice, tool_format, reasoning, parallel_tool_calls], sort_keys=True, default=str)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         tag = xgr.get_model_structural_tag(
             _STRUCTURAL_TAGS[tool_format], tools=shaped, tool_choice=choice, reasoning=reasoning,
-            parallel_tool_calls=True, max_whitespace_cnt=MAX_WHITESPACE,
+            parallel_tool_calls=parallel_tool_calls, max_whitespace_cnt=MAX_WHITESPACE,
         )
         compiled = self.compiler.compile_structural_tag(tag)
         with self._lock:

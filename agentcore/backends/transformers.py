@@ -93,6 +93,7 @@ class TransformersBackend(Backend):
         family: the chat family, when the model's name does not tell it.
         kv_cache_entries: how many conversations' KV caches to keep for prefix reuse (0: none).
         max_string_length: ``maxLength`` added to string arguments of constrained tool calls.
+        parallel_tool_calls: whether a constrained turn may hold several calls (default: it ends after one).
     """
 
     name = "transformers"
@@ -108,6 +109,7 @@ class TransformersBackend(Backend):
         trust_remote_code: bool = False,
         kv_cache_entries: int = 4,
         max_string_length: int | None = DEFAULT_MAX_STRING_LENGTH,
+        parallel_tool_calls: bool = False,
     ) -> None:
         from agentcore.backends.loading import guess_family, load_model
 
@@ -120,6 +122,7 @@ class TransformersBackend(Backend):
         self.device = self.loaded.device
         self.family = guess_family(self.loaded.source, self.loaded.info.get("model_type"), family)
         self.max_string_length = max_string_length
+        self.parallel_tool_calls = parallel_tool_calls
         self.kv_cache = PrefixCache(kv_cache_entries)
         self._lock = threading.RLock()
         self._grammars: GrammarFactory | None = None
@@ -182,6 +185,7 @@ class TransformersBackend(Backend):
                 tool_format=request.tool_format or family.tool_format,
                 reasoning=reasoning,
                 max_string_length=self.max_string_length,
+                parallel_tool_calls=self.parallel_tool_calls,
             )
         return prepared
 
