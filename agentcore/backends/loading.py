@@ -282,11 +282,24 @@ def load_model(
     trust_remote_code: bool = False,
 ) -> LoadedModel:
     """Load model and tokenizer from ``model`` (see :func:`resolve_source`), converting a GGUF once."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     source = resolve_source(model)
     dev = resolve_device(device)
+    # per-tensor progress bars are noise in a CLI that prints its own status; restored afterwards
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return _load(source, dev, dtype, quantization, trust_remote_code)
+    finally:
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
+
+
+def _load(source: ModelSource, dev: str, dtype: Any, quantization: Any, trust_remote_code: bool) -> LoadedModel:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     torch_dtype = resolve_dtype(dtype, dev)
     qkwargs, dynamic_int8 = quantization_kwargs(quantization, dev)
     started = time.perf_counter()
