@@ -260,6 +260,42 @@ class LoadedModel:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers a TCP connection within ``timeout_s`` (DNS included)."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    try:
+        with socket.create_connection((url.hostname or "huggingface.co", url.port or 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def local_files_only(source: ModelSource) -> bool:
+    """Whether loading ``source`` must stay on this machine.
+
+    Local folders and GGUF files always do; a hub id does when ``HF_HUB_OFFLINE`` is set, when it is
+    already in the local Hugging Face cache, or when the hub cannot be reached. The last check is one
+    quick connection attempt: without it, an unreachable hub means a minute of retries and a stack of
+    client warnings before the one clear error.
+    """
+    if source.kind != "hub" or _offline():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(source.location, "config.json"), str):
+        return True
+    return not hub_reachable()
+
+
 def _hub_error(model_id: str, exc: BaseException) -> ModelUnavailableError:
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
     why = "HF_HUB_OFFLINE is set and it is not in the local Hugging Face cache" if offline else (
@@ -310,7 +346,7 @@ def _load(source: ModelSource, dev: str, dtype: Any, quantization: Any, trust_re
         folder = str(convert_gguf(gguf))
     else:
         folder = source.location
-    local_only = source.kind != "hub" or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    local_only = local_files_only(source)
     try:
         tokenizer = AutoTokenizer.from_pretrained(
             folder, local_files_only=local_only, trust_remote_code=trust_remote_code

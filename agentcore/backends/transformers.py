@@ -20,7 +20,6 @@ import logging
 import os
 import queue
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any

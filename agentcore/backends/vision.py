@@ -229,6 +229,7 @@ def _load_vision_model(
 
     from agentcore.backends.loading import (
         LoadedModel,
+        local_files_only,
         quantization_kwargs,
         resolve_device,
         resolve_dtype,
@@ -247,7 +248,7 @@ def _load_vision_model(
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)
     qkwargs, dynamic_int8 = quantization_kwargs(quantization, dev)
-    local_only = source.kind != "hub" or _offline()
+    local_only = local_files_only(source)
     folder = source.location
     started = time.perf_counter()
     try:

@@ -70,7 +70,7 @@ def _backend(args: argparse.Namespace) -> Any:
             return VisionBackend(args.model)
         from agentcore.backends.transformers import TransformersBackend
 
-        return TransformersBackend(args.model)
+        return TransformersBackend(args.model, family=args.family)
     return None
 
 
