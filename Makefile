@@ -4,7 +4,11 @@
 VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
-TASK    ?= What is the derivative of x**3 + 2*x? Use a tool.
+# The main job: routed to a specialist (math, here), which falls back to the embedded model offline;
+# the first step must call a tool (constrained decoding), the tool runs, the model answers.
+# tests/test_e2e_embedded.py runs exactly this command.
+TASK      ?= Factor 391 into primes. Use a tool.
+RUN_FLAGS := --tool-choice required --greedy --max-new-tokens 96 --max-steps 3
 
 .PHONY: install run test bench docs
 
@@ -20,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
-	HF_HUB_OFFLINE=1 $(VENV)/bin/agentcore run --tool-choice required --greedy "$(TASK)"
+	HF_HUB_OFFLINE=1 $(VENV)/bin/agentcore run $(RUN_FLAGS) "$(TASK)"
 
 test: install
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q
