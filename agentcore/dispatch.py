@@ -91,7 +91,7 @@ async def execute_call(
         elif tool.isolation == "process":
             text = await asyncio.to_thread(run_in_child, tool, kwargs, timeout)
         else:
-            value = await asyncio.wait_for(asyncio.to_thread(tool.fn, **kwargs), timeout)
+            value = await asyncio.wait_for(_in_daemon_thread(tool.fn, kwargs), timeout)
             text = stringify_result(value)
     except (asyncio.TimeoutError, ToolTimeout):
         if budget is not None:
@@ -113,6 +113,36 @@ async def execute_call(
     if budget is not None:
         budget.record(tool, True)
     return result(True, text)
+
+
+def _in_daemon_thread(fn: Any, kwargs: dict[str, Any]) -> asyncio.Future[Any]:
+    """Run ``fn(**kwargs)`` in a daemon thread of its own; the future gets its result.
+
+    Not ``asyncio.to_thread``: the event loop joins its executor's threads when it closes, so one
+    stuck thread tool would hang the end of the run after its timeout had already been reported.
+    A daemon thread is abandoned instead (a thread cannot be killed: use process isolation for that).
+    """
+    import threading
+
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not future.done():
+            future.set_result(value) if ok else future.set_exception(value)
+
+    def work() -> None:
+        try:
+            value, ok = fn(**kwargs), True
+        except BaseException as exc:  # handed to the awaiting coroutine
+            value, ok = exc, False
+        try:
+            loop.call_soon_threadsafe(settle, ok, value)
+        except RuntimeError:  # the loop closed while we ran: nobody is waiting any more
+            pass
+
+    threading.Thread(target=work, name=f"agentcore-tool-{getattr(fn, '__name__', 'tool')}", daemon=True).start()
+    return future
 
 
 def _describe(exc: BaseException) -> str:

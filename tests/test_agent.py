@@ -367,3 +367,27 @@ def test_streamed_call_ids_match_their_results():
     result = next(e for e in events if isinstance(e, ev.ToolResult))
     turn = next(e for e in events if isinstance(e, ev.AssistantTurn))
     assert streamed == result.call_id == turn.message["tool_calls"][0]["id"]
+
+
+def test_a_stuck_thread_tool_does_not_hold_the_run_after_its_timeout():
+    release = threading.Event()
+
+    @tool(isolation="thread", timeout_s=0.3)
+    def stuck() -> str:
+        """Blocks until released."""
+        release.wait(60)
+        return "late"
+
+    try:
+        done = threading.Event()
+        box = {}
+
+        def go():
+            box["r"] = Agent(backend=ScriptedBackend([call("stuck"), "ok"]), tools=[stuck]).run("x")
+            done.set()
+
+        threading.Thread(target=go, daemon=True).start()
+        assert done.wait(30), "the run hung on a tool whose timeout had passed"
+        assert box["r"].steps[0].tool_results[0].error_kind == "timeout" and box["r"].answer == "ok"
+    finally:
+        release.set()
