@@ -112,9 +112,9 @@ def test_agent_run_with_a_pil_image(backend) -> None:  # type: ignore[no-untyped
 
 
 def test_image_pads_in_the_input_match_the_grid(backend, chart: Path) -> None:  # type: ignore[no-untyped-def]
-    from agentcore.agent import _Run
+    from agentcore.loop import Run
 
-    run = _Run(agent_for(backend), "describe", [str(chart)], None, None)
+    run = Run(agent_for(backend), "describe", [str(chart)], None, None)
     request = run._request()
     prepared = backend._prepare(request)
     grid = prepared.extra["image_grid_thw"]
