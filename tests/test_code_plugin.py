@@ -225,3 +225,46 @@ def test_a_forked_child_gets_a_fresh_lock_and_parsers():
     os.waitpid(pid, 0)
     assert os.read(read, 1) == b"1"
     os.close(read)
+
+
+# --- running the answer's own tests in the sandbox ----------------------------------------------------
+
+
+def _sandbox_available() -> bool:
+    try:
+        from agentcore_sandbox import default_python, detect
+
+        return detect(default_python()).best == "full"
+    except Exception:
+        return False
+
+
+needs_sandbox = pytest.mark.skipif(not _sandbox_available(), reason="bubblewrap sandbox unavailable")
+
+
+@needs_sandbox
+def test_verifier_runs_the_answers_tests_and_reports_failures():
+    from agentcore_code.verifier import verify_code_answer
+
+    wrong = "```python\ndef add(a, b):\n    return a - b\n\nassert add(2, 3) == 5\n```"
+    verdict = verify_code_answer(wrong)
+    assert verdict is not None and not verdict.ok
+    assert "tests failed" in verdict.feedback and "AssertionError" in verdict.feedback
+    right = "```python\ndef add(a, b):\n    return a + b\n```\n\n```python\nassert add(2, 3) == 5\n```"
+    assert verify_code_answer(right).ok
+
+
+@needs_sandbox
+def test_verifier_calls_pytest_style_test_functions():
+    from agentcore_code.verifier import verify_code_answer
+
+    code = "```python\ndef double(x):\n    return x * 3\n\ndef test_double():\n    assert double(2) == 4\n```"
+    verdict = verify_code_answer(code)
+    assert verdict is not None and not verdict.ok and "test_double" in verdict.feedback
+
+
+def test_code_without_tests_is_only_syntax_checked(monkeypatch):
+    import agentcore_code.verifier as verifier
+
+    monkeypatch.setattr(verifier, "_HAS_TESTS", __import__("re").compile(r"(?!)"))
+    assert verifier.verify_code_answer("```python\nwhile True:\n    pass\n```").ok
