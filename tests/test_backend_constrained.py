@@ -94,3 +94,14 @@ def test_choice_helpers():
         normalize_choice("nope", [WEATHER])
     capped = cap_strings({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string", "maxLength": 3}}}, 9)
     assert capped["properties"]["a"]["maxLength"] == 9 and capped["properties"]["b"]["maxLength"] == 3
+
+
+def test_missing_xgrammar_is_a_clear_error(monkeypatch):
+    import sys
+
+    from agentcore.backends.constrained import GrammarFactory
+    from agentcore.errors import ConfigurationError
+
+    monkeypatch.setitem(sys.modules, "xgrammar", None)
+    with pytest.raises(ConfigurationError, match=r"needs xgrammar.*--no-deps xgrammar apache-tvm-ffi"):
+        GrammarFactory(object(), vocab_size=10, stop_token_ids=[0])

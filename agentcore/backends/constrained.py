@@ -95,7 +95,17 @@ class GrammarFactory:
     """Compiles (and caches) tool-call grammars for one tokenizer; thread-safe."""
 
     def __init__(self, tokenizer: Any, *, vocab_size: int, stop_token_ids: list[int], cache_size: int = 32) -> None:
-        import xgrammar as xgr
+        try:
+            import xgrammar as xgr
+        except ImportError:
+            from agentcore.errors import ConfigurationError
+
+            raise ConfigurationError(
+                "tool_choice='required' (or a named tool) generates the call under a grammar, which needs "
+                "xgrammar: pip install 'qwen-agentcore[constrained]', or on a CPU-only machine "
+                "pip install --no-deps xgrammar apache-tvm-ffi (skips triton, 1 GB of GPU kernels); "
+                "or use tool_choice='auto'"
+            ) from None
 
         self.info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids)
         self.compiler = xgr.GrammarCompiler(self.info)
