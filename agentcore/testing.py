@@ -89,12 +89,9 @@ class FunctionBackend(Backend):
         return Completion(text=out, usage=_usage_for(request, out))
 
     def stream(self, request: GenerationRequest) -> Iterator[str | Completion]:
+        # The function may block (sleep, I/O), so the async forms keep the base class's worker thread.
         completion = self.generate(request)
         yield from _chunked(completion, self.chunk_size)
-
-    async def astream(self, request: GenerationRequest) -> AsyncIterator[str | Completion]:
-        for item in self.stream(request):
-            yield item
 
 
 def _chunked(completion: Completion, size: int) -> Iterator[str | Completion]:
