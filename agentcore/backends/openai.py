@@ -28,6 +28,7 @@ what, and what to check.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 import time
@@ -677,29 +678,43 @@ def _sse_payload(data_lines: list[str]) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+class _SSEDecoder:
+    """Server-sent events, line by line: each blank line ends an event; ``[DONE]`` ends the stream.
+
+    One decoder for the sync and async readers, so both read the wire the same way."""
+
+    DONE = object()
+
+    def __init__(self) -> None:
+        self.buffer: list[str] = []
+
+    def line(self, line: str) -> Any:
+        """Take one line: the event's JSON when it ends one, :attr:`DONE` at ``[DONE]``, else ``None``."""
+        if line == "":
+            buffer, self.buffer = self.buffer, []
+            if buffer and buffer[0].strip() == "[DONE]":
+                return self.DONE
+            return _sse_payload(buffer)
+        if line.startswith("data:"):
+            self.buffer.append(line[5:].lstrip(" "))
+        # "event:", "id:", "retry:" and ":" comments carry nothing we need
+        return None
+
+
 def _sse_data(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     """The JSON ``data`` of each server-sent event; stops at ``[DONE]``."""
-    buffer: list[str] = []
-    for line in _with_final_blank(lines):
-        if line == "":
-            if buffer and buffer[0].strip() == "[DONE]":
-                return
-            payload = _sse_payload(buffer)
-            buffer = []
-            if payload is not None:
-                yield payload
-        elif line.startswith("data:"):
-            buffer.append(line[5:].lstrip(" "))
-        # "event:", "id:", "retry:" and ":" comments carry nothing we need
-
-
-def _with_final_blank(lines: Iterable[str]) -> Iterator[str]:
-    yield from lines
-    yield ""
+    decoder = _SSEDecoder()
+    for line in itertools.chain(lines, [""]):  # a final blank line ends an unterminated last event
+        payload = decoder.line(line)
+        if payload is _SSEDecoder.DONE:
+            return
+        if payload is not None:
+            yield payload
 
 
 async def _asse_data(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
-    buffer: list[str] = []
+    """Async :func:`_sse_data`."""
+    decoder = _SSEDecoder()
 
     async def with_blank() -> AsyncIterator[str]:
         async for line in lines:
@@ -707,15 +722,11 @@ async def _asse_data(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]
         yield ""
 
     async for line in with_blank():
-        if line == "":
-            if buffer and buffer[0].strip() == "[DONE]":
-                return
-            payload = _sse_payload(buffer)
-            buffer = []
-            if payload is not None:
-                yield payload
-        elif line.startswith("data:"):
-            buffer.append(line[5:].lstrip(" "))
+        payload = decoder.line(line)
+        if payload is _SSEDecoder.DONE:
+            return
+        if payload is not None:
+            yield payload
 
 
 # ----------------------------------------------------------------------------------------------------
