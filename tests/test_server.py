@@ -97,7 +97,8 @@ def make_agent() -> Any:
 
 @pytest.fixture(scope="module")
 def backends() -> dict[str, RuleBackend]:
-    return {"qwen2.5-test": RuleBackend("qwen2.5"), "qwen3-test": RuleBackend("qwen3")}
+    return {"qwen2.5-test": RuleBackend("qwen2.5"), "qwen3-test": RuleBackend("qwen3"),
+            "qwen2.5-vl-test": RuleBackend("qwen2.5-vl")}
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +212,7 @@ def test_enable_thinking_reaches_the_template(client: openai.OpenAI, backends: d
 
 def test_agent_by_name(client: openai.OpenAI) -> None:
     names = [m.id for m in client.models.list()]
-    assert names == ["qwen2.5-test", "qwen3-test", "agent:adder"]
+    assert names == ["qwen2.5-test", "qwen3-test", "qwen2.5-vl-test", "agent:adder"]
     out = client.chat.completions.create(model="agent:adder", messages=user("What is 2 + 3?"))
     assert out.choices[0].message.content == "The sum is 5."
     assert out.model_extra["agentcore"]["status"] == "final" and out.model_extra["agentcore"]["steps"] == 2
@@ -507,3 +508,41 @@ def test_serve_command_with_the_embedded_model() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Images: OpenAI-style image_url parts reach the backend as image parts, never silently dropped.
+
+
+def _red_pixel_url() -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _image_message(url: str) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": url}},
+        {"type": "text", "text": "What colour is this?"},
+    ]}]
+
+
+def test_image_url_parts_reach_a_vision_backend(client: openai.OpenAI, backends: dict[str, RuleBackend]) -> None:
+    url = _red_pixel_url()
+    backend = backends["qwen2.5-vl-test"]
+    before = len(backend.requests)
+    client.chat.completions.create(model="qwen2.5-vl-test", messages=_image_message(url))
+    request = backend.requests[before]
+    assert request.messages[-1].images() == [url]
+    assert request.messages[-1].text() == "What colour is this?"
+    assert "<|vision_start|><|image_pad|><|vision_end|>What colour is this?" in request.prompt
+
+
+def test_an_image_for_a_text_model_is_refused_not_dropped(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="image and text parts are for qwen2.5-vl"):
+        client.chat.completions.create(model="qwen2.5-test", messages=_image_message(_red_pixel_url()))
