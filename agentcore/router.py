@@ -130,11 +130,13 @@ MATH_CUES = _cues(
      r"average speed|median|sum of|product of|real solutions?|roots?|"
      r"critical points?|maxim(um|ize)|minim(um|ize)|what is \d|solve|simplify|"
      r"compute|calculate)\b", 2.0),
-    (r"\b(how (many|much|long|far|fast|old)|what is the|cuant[oa]s?|cual es)\b|多少|几", 0.0, "quantity question"),
+    (r"\b(how (many|much|long|far|fast|old|high|tall|deep|wide|heavy)|what is the|cuant[oa]s?|cual es)\b|多少|几",
+     0.0, "quantity question"),
     (r"\b(how many ways|in how many|arrangements?|dice|coin flips?|odds of|chance of)\b", 2.5, "counting/chance"),
     (r"\d\s*(times|plus|minus|divided by|multiplied by|to the power of|squared|cubed|por|mas|menos|"
      r"dividido (por|entre)|elevado a)\s*\d|\d\s*(乘以|乘|加|减|除以)\s*\d", 3.0, "arithmetic"),
-    (r"\b(km/h|mph|m/s|kg|cm|km|meters|miles|hours|minutes|dollars|euros)\b|\$\s?\d", 1.0, "quantities"),
+    (r"\b(km/h|mph|m/s|kg|cm|km|meters|miles|hours|minutes|dollars|euros)\b|\$\s?\d|"
+     r"\b\d+(\.\d+)?\s?(m|cm|mm|km|g|kg|s|h|l|ml)\b", 1.0, "quantities"),
     (r"\b(prove|proof|show that)\b", 2.5, "proof"),
     (r"\b(grows?|growth|each year|per year|annually|per cent|interest|discount|profit|loss|tax)\b", 1.0),
     (r"\b(twice|half as|times as (old|many|much|fast|long)|years (ago|older|younger)|in \d+ years|"
@@ -142,7 +144,11 @@ MATH_CUES = _cues(
      2.0, "quantity relation"),
     # notation, in any language
     (r"\d\s*[-+*/^×÷]\s*\d|[a-z]\s*\^\s*\d|\b[a-z]\s*\(\s*[a-z]\s*\)\s*=|"
-     r"(?<![a-z0-9])\d+\s*[xyzn]\b|\w\s*=\s*0\b|\\frac|\\sqrt|sqrt\(|[√∫∑∏π≤≥≠∞]|\b\d+\s*!", 3.0, "math notation"),
+     r"(?<![a-z0-9])\d+\s*[xyzn]\b|\w\s*=\s*0\b|\\frac|\\sqrt|sqrt\(|[√∫∑∏π≤≥≠∞]|\b\d+\s*!|"
+     # a named function: log2(x), sin(t)
+     r"\b(log\d*|ln|sin|cos|tan|exp)\s*\(", 3.0, "math notation"),
+    # an unknown set equal to a number (x = 5, f(x) = 3), not a statement of code (x = 5; y = x + 1)
+    (r"(?<![\w.])[a-z]\)?\s*=\s*-?\d+(?:\.\d+)?(?![\w;+\-*/.=\[(])", 2.0, "equation"),
     (r"\d+(\.\d+)?\s*%|%\s*of\b|\bpor ciento\b", 2.5, "percent"),
     # Spanish
     (r"\b(derivada|integral|limite|ecuacion|ecuaciones|inecuacion|probabilidad|teorema|demuestra|"

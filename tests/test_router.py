@@ -390,3 +390,33 @@ def test_model_router_through_route_and_images():
     assert route("anything", router=ModelRouter(backend)).specialist == "coder"
     d = ModelRouter(ScriptedBackend([])).route("what is this?", images=1)
     assert d.specialist == "vl" and d.source == "model"
+
+
+# Tasks written after the rules were tuned, to keep them general; plus code that looks like algebra.
+HELD_OUT = [
+    ("coder", "Implement a binary search tree in Rust with insert and delete."),
+    ("coder", "Why does my React component re-render infinitely when I call setState in useEffect?"),
+    ("coder", "Write a bash script that backs up /var/www every night using cron."),
+    ("coder", "用Go语言写一个HTTP服务器，返回当前时间。"),
+    ("coder", "Write a SQL query that finds the top 5 customers by total order value."),
+    ("coder", "Escribe un script en JavaScript que valide un correo electrónico con una expresión regular."),
+    ("coder", "In Python, what does x = 5; x += 1 leave in x?"),
+    ("coder", "Fix this JavaScript: let y = 3; y++ prints wrong value"),
+    ("math", "Integrate sin(x)^2 from 0 to pi."),
+    ("math", "解方程 2x + 3 = 11。"),
+    ("math", "Calcula la derivada de f(x) = e^(2x) sin(x)."),
+    ("math", "Find the eigenvalues of the matrix [[2, 1], [1, 2]]."),
+    ("math", "A ladder 10 m long leans against a wall; its foot is 6 m from the wall. How high does it reach?"),
+    ("math", "If log2(x) = 5, what is x?"),
+    ("math", "Given a = 4 and b = 7, what is a*b - a?"),
+    ("general", "Write a haiku about autumn leaves."),
+    ("general", "给我推荐几本关于历史的书。"),
+    ("general", "¿Qué tiempo hace normalmente en Madrid en verano?"),
+    ("general", "What year did the Berlin Wall fall?"),
+    ("general", "Plan a 3-day trip to Rome on a budget."),
+]
+
+
+@pytest.mark.parametrize(("expected", "task"), HELD_OUT)
+def test_held_out_tasks(expected, task):
+    assert route(task).specialist == expected
