@@ -13,6 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _sections  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "configuration.md"
 START = "<!-- cli:start -->"
@@ -57,28 +60,12 @@ def render() -> str:
 
 
 def updated(text: str) -> str:
-    if START not in text or END not in text:
-        raise SystemExit(f"{DOC} has no {START} ... {END} section to fill")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return head + render() + tail
+    """``text`` with the section between the markers replaced by :func:`render`'s."""
+    return _sections.updated(text, DOC, START, END, render)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check; exit 1 when the section is stale")
-    args = parser.parse_args(argv)
-    text = DOC.read_text(encoding="utf-8")
-    new = updated(text)
-    if args.check:
-        if new != text:
-            print(f"{DOC.relative_to(ROOT)} is out of date: run scripts/gen_cli_doc.py", file=sys.stderr)
-            return 1
-        return 0
-    if new != text:
-        DOC.write_text(new, encoding="utf-8")
-        print(f"updated {DOC.relative_to(ROOT)}")
-    return 0
+    return _sections.main(argv, description=__doc__.splitlines()[0], doc=DOC, script="gen_cli_doc.py", fill=updated)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ signature, whether the first non-``None`` result wins, and its docstring.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _sections  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "plugins.md"
@@ -66,28 +68,11 @@ def render() -> str:
 
 def updated(text: str) -> str:
     """``text`` with the section between the markers replaced by :func:`render`'s."""
-    if START not in text or END not in text:
-        raise SystemExit(f"{DOC} has no {START} ... {END} section to fill")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return head + render() + tail
+    return _sections.updated(text, DOC, START, END, render)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check; exit 1 when the section is stale")
-    args = parser.parse_args(argv)
-    text = DOC.read_text(encoding="utf-8")
-    new = updated(text)
-    if args.check:
-        if new != text:
-            print(f"{DOC.relative_to(ROOT)} is out of date: run scripts/gen_hooks_doc.py", file=sys.stderr)
-            return 1
-        return 0
-    if new != text:
-        DOC.write_text(new, encoding="utf-8")
-        print(f"updated {DOC.relative_to(ROOT)}")
-    return 0
+    return _sections.main(argv, description=__doc__.splitlines()[0], doc=DOC, script="gen_hooks_doc.py", fill=updated)
 
 
 if __name__ == "__main__":

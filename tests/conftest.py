@@ -19,3 +19,13 @@ def _hermetic_plugins(monkeypatch: pytest.MonkeyPatch):
     reset_plugin_manager()
     yield
     reset_plugin_manager()
+
+
+@pytest.fixture
+def clean_config(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    """No configuration from the machine: an empty working directory and no AGENTCORE_* settings."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("AGENTCORE_") and name != "AGENTCORE_PLUGINS":
+            monkeypatch.delenv(name)
+    return tmp_path

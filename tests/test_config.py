@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -11,12 +10,8 @@ from agentcore.errors import ConfigurationError
 
 
 @pytest.fixture(autouse=True)
-def hermetic(monkeypatch, tmp_path):
-    monkeypatch.setenv("AGENTCORE_PLUGINS", "")
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("AGENTCORE_") and name != "AGENTCORE_PLUGINS":
-            monkeypatch.delenv(name)
+def hermetic(clean_config):
+    """Plugins are already off (conftest); no machine configuration either."""
 
 
 TOML = """\

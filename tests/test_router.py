@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -18,15 +17,8 @@ DATA = Path(__file__).parent / "data" / "routing.jsonl"
 
 
 @pytest.fixture(autouse=True)
-def hermetic(monkeypatch, tmp_path):
-    monkeypatch.setenv("AGENTCORE_PLUGINS", "")
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("AGENTCORE_") and name != "AGENTCORE_PLUGINS":
-            monkeypatch.delenv(name)
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
+def hermetic(clean_config):
+    """Plugins are already off (conftest); no machine configuration either."""
 
 
 def _fixture() -> list[dict]:
