@@ -43,6 +43,21 @@ FAMILIES: dict[str, Family] = {
 }
 
 
+def reasoning_hint(family: Family, enable_thinking: bool | None) -> str:
+    """What a prompt in ``family`` decided about reasoning, for the parser (``thinking=``).
+
+    ``"open"``: the generation prompt opened ``<think>`` (QwQ), so output starts inside reasoning;
+    ``"off"``: the family does not think, or thinking was switched off, so only an explicit leading
+    ``<think>`` opens reasoning; ``"auto"``: the model decides. With ``open`` or ``off`` a stream can
+    show text at once instead of holding it until a ``</think>`` is ruled out.
+    """
+    if family.thinking == "always":
+        return "open"
+    if family.thinking == "none" or enable_thinking is False:
+        return "off"
+    return "auto"
+
+
 class UnknownFamilyError(ValueError):
     """Raised for a family name or model id agentcore cannot place."""
 

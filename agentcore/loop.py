@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from agentcore import events as ev
 from agentcore.backends.base import BackendError, Completion, GenerationRequest, SamplingParams, Usage
 from agentcore.dispatch import ToolBudget, execute_call
-from agentcore.families import get_family
+from agentcore.families import get_family, reasoning_hint
 from agentcore.messages import ImagePart, Message, TextPart, ToolCall
 from agentcore.parsing import ParseProblem
 from agentcore.result import RunResult, StepRecord
@@ -130,14 +130,6 @@ class Run:
             self.writer.write(event)
         return event
 
-    def _thinking_hint(self) -> str:
-        """What the prompt decided about reasoning, so the stream parser can stream at once."""
-        if self.family.thinking == "always":
-            return "open"  # the generation prompt opened <think> (QwQ)
-        if self.family.thinking == "none" or self.thinking is False:
-            return "off"
-        return "auto"
-
     def _sampling(self) -> SamplingParams:
         base = SamplingParams()
         spec = self.agent.specialist
@@ -174,7 +166,8 @@ class Run:
         """Stream one model call through the streaming parser; the last item is ``(completion, parsed)``."""
         from agentcore.parsing import StreamParser
 
-        parser = StreamParser(format=request.tool_format, tools=request.tools, thinking=self._thinking_hint())
+        parser = StreamParser(format=request.tool_format, tools=request.tools,
+                              thinking=reasoning_hint(self.family, self.thinking))
         completion: Completion | None = None
         async for item in self.backend.astream(request):
             if isinstance(item, Completion):

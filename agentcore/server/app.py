@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from agentcore.backends.base import Backend, BackendError, Completion, GenerationRequest
 from agentcore.errors import AgentcoreError
-from agentcore.families import Family, get_family
+from agentcore.families import Family, get_family, reasoning_hint
 from agentcore.messages import Message, ToolCall, to_message
 from agentcore.server import protocol as p
 from agentcore.server.guards import BodySizeLimit, ConcurrencyGate, TokenBucket, error_body, fingerprint
@@ -339,17 +339,11 @@ def _parse(completion: Completion, greq: GenerationRequest) -> tuple[str | None,
         return completion.reasoning, completion.text.strip() or None, list(completion.tool_calls)
     from agentcore.parsing import parse_output
 
-    parsed = parse_output(completion.text, format=greq.tool_format, tools=greq.tools)
+    hint = reasoning_hint(get_family(greq.family), greq.enable_thinking)
+    parsed = parse_output(completion.text, format=greq.tool_format, tools=greq.tools, thinking=hint)
     if parsed.problems:
         log.info("parse problems=%d (the text stays in the content)", len(parsed.problems))
     return parsed.reasoning, parsed.content, parsed.tool_calls
-
-
-def _may_open_reasoning_implicitly(family: Family, thinking: bool | None) -> bool:
-    """Whether output may start inside an unopened ``<think>`` (the prompt opened it)."""
-    if family.thinking == "always":
-        return True
-    return family.thinking == "hybrid" and thinking is not False
 
 
 async def _start_stream(state: _State, info: dict[str, Any], chunks: AsyncIterator[bytes]) -> StreamingResponse:
@@ -394,11 +388,8 @@ async def _chat_stream(
     model = req.model
     timeout = state.settings.request_timeout_s
     deadline = None if timeout is None else time.monotonic() + timeout
-    parser = StreamParser(format=greq.tool_format, tools=greq.tools)
-    if not _may_open_reasoning_implicitly(family, greq.enable_thinking):
-        # Tell the parser no reasoning is open, so it streams content at once instead of holding it
-        # back until it can rule out a closing </think>.
-        parser.feed("<think></think>")
+    parser = StreamParser(format=greq.tool_format, tools=greq.tools,
+                          thinking=reasoning_hint(family, greq.enable_thinking))
     stream = backend.astream(greq)
     completion: Completion | None = None
     calls: list[ToolCall] = []
