@@ -236,14 +236,15 @@ def _resolve_specialist(specialist: Any) -> Any:
 
 
 def _default_backend(specialist: Any, notices: list[str]) -> Backend:
-    """The backend an Agent without one uses: the specialist's model, else the configured default."""
-    if specialist is not None:
-        from agentcore.pool import default_pool
+    """The backend an Agent without one uses: the specialist's model, else the configured default.
 
+    Both come from the shared model pool, so agents that need the same model share one copy.
+    """
+    from agentcore.pool import default_pool
+
+    if specialist is not None:
         backend, notice = default_pool().backend_for(specialist)
         if notice:
             notices.append(notice)
         return backend
-    from agentcore.backends.transformers import TransformersBackend
-
-    return TransformersBackend()
+    return default_pool().default_backend()

@@ -308,6 +308,10 @@ class ModelPool:
         options.update(load_options(choice.dtype, device))
         return choice.model_id, options, choice.reason
 
+    def default_backend(self) -> Any:
+        """The configured default model (``default_model``), else the embedded one; loaded once."""
+        return self.get(self.config.settings.default_model)
+
     def backend_for(self, specialist: Any) -> tuple[Any, str | None]:
         """The backend for ``specialist`` and a one-line notice when it had to fall back, else ``None``.
 

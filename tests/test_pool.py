@@ -209,3 +209,15 @@ def test_default_pool_is_shared(monkeypatch):
         assert pool_module.default_pool() is pool_module.default_pool()
     finally:
         pool_module.reset_default_pool()
+
+
+def test_default_backend_is_the_configured_default_model_loaded_once():
+    loads: list = []
+
+    def loader(model_id, **options):
+        loads.append(model_id)
+        return FakeBackend(model_id)
+
+    pool = ModelPool(loader=loader, config=load_config())
+    assert pool.default_backend() is pool.default_backend()
+    assert loads == [None]  # None: the embedded default
