@@ -134,3 +134,10 @@ def test_run_json_routes_and_reports(capsys):
 def test_unknown_backend_is_a_clear_error(capsys):
     assert main(["run", "--backend", "nope", "--specialist", "general", "hi"]) == 1
     assert "no backend named 'nope'" in capsys.readouterr().err
+
+
+def test_a_missing_image_is_reported_before_any_model_loads(capsys, tmp_path):
+    missing = tmp_path / "chart.png"
+    assert main(["run", "--image", str(missing), "What trends do you see?"]) == 1
+    err = capsys.readouterr().err
+    assert "does not exist" in err and str(missing) in err and "Traceback" not in err

@@ -82,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
     from agentcore.specialists import get_specialist
 
     err = sys.stderr
+    if args.image:
+        from agentcore.images import load_images
+
+        load_images(args.image)  # a missing or broken image is reported before any model loads
     if args.specialist:
         specialist = get_specialist(args.specialist)
         thinking = args.enable_thinking
