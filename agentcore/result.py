@@ -56,3 +56,10 @@ class RunResult(BaseModel):
 
     def to_json(self, **kwargs: Any) -> str:
         return self.model_dump_json(**kwargs)
+
+    def __repr__(self) -> str:
+        # Short on purpose: the full result (every prompt, message and step) is model_dump()'s job, and
+        # asyncio formats a finished task's result into messages of its own, once per run.
+        answer = self.answer if self.answer is None or len(self.answer) <= 60 else self.answer[:57] + "..."
+        return (f"RunResult(status={self.status!r}, answer={answer!r}, steps={len(self.steps)}, "
+                f"verified={self.verified!r}, run_id={self.run_id!r})")
