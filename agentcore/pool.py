@@ -65,7 +65,7 @@ def load_backend(
                 "the openai backend needs a server and a model: set base_url (AGENTCORE_BASE_URL or "
                 "[specialists.<name>] base_url) and the model id the server serves"
             )
-        allowed = {"api_key", "family", "extra_body", "timeout_s"}
+        allowed = {"api_key", "family", "extra_body", "timeout"}
         return OpenAIBackend(base_url, model_id, **{k: v for k, v in options.items() if k in allowed})
     from agentcore.plugins import registered_backends
 
