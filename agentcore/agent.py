@@ -41,7 +41,8 @@ class Agent:
             tool the loaded plugins register (filtered by the specialist, when one is given).
         family: the chat family prompts are rendered in; default: the backend's, else the specialist's.
         specialist: a :class:`~agentcore.specialists.Specialist` or its name: system prompt, sampling,
-            thinking policy and default tools.
+            thinking policy and default tools. ``"auto"`` routes each task (:func:`agentcore.route`) to
+            a specialist, with thinking on or off as the router decides.
         max_steps: the most model calls in one run (a hard bound).
         tool_choice: ``"auto"``, ``"none"``, ``"required"`` or a tool name. ``required`` and a name apply
             until a tool has run, then the model may answer.
@@ -77,7 +78,9 @@ class Agent:
             raise ValueError("max_steps must be at least 1")
         if on_max_steps not in ("finalize", "error"):
             raise ValueError("on_max_steps must be 'finalize' or 'error'")
-        self.specialist = _resolve_specialist(specialist)
+        #: route each task to a specialist (``specialist="auto"``)
+        self.auto_route = specialist == "auto"
+        self.specialist = None if self.auto_route else _resolve_specialist(specialist)
         self._backend = backend
         self._tools_arg = tools
         self._family = family
@@ -104,20 +107,34 @@ class Agent:
 
     @property
     def family(self) -> str:
-        family = self._family or getattr(self.backend, "family", None)
-        if family is None and self.specialist is not None:
-            family = self.specialist.family
-        return get_family(family or "chatml").name
+        return self.family_for(self.backend, self.specialist)
 
     @property
     def tools(self) -> dict[str, Tool]:
         """The tools this agent offers, by name."""
+        return self.tools_for(self.specialist)
+
+    def backend_for(self, specialist: Any) -> Backend:
+        """The backend a run with ``specialist`` uses: the agent's own, else the specialist's model."""
+        if self._backend is not None or specialist is self.specialist:
+            return self.backend
+        return _default_backend(specialist, self.notices)
+
+    def family_for(self, backend: Backend, specialist: Any) -> str:
+        """The chat family: the agent's ``family``, else the backend's, else the specialist's."""
+        family = self._family or getattr(backend, "family", None)
+        if family is None and specialist is not None:
+            family = specialist.family
+        return get_family(family or "chatml").name
+
+    def tools_for(self, specialist: Any) -> dict[str, Tool]:
+        """The tools a run with ``specialist`` offers: the agent's ``tools``, else the plugins' (filtered)."""
         from agentcore.plugins import registered_tools
 
         if self._tools_arg is None:
             registry = registered_tools()
-            if self.specialist is not None:
-                return {n: t for n, t in registry.items() if self.specialist.selects_tool(n)}
+            if specialist is not None:
+                return {n: t for n, t in registry.items() if specialist.selects_tool(n)}
             return registry
         out: dict[str, Tool] = {}
         registry_cache: dict[str, Tool] | None = None

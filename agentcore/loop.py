@@ -62,9 +62,21 @@ class Run:
         self.agent = agent
         self.task = task
         self.reference = reference
-        self.backend = agent.backend
-        self.family = get_family(agent.family)
-        self.tools = agent.tools if agent.tool_choice != "none" or agent._tools_arg is not None else {}
+        self.resume_state = replay(read_trace(resume)) if resume is not None else None
+        if self.resume_state is not None:
+            self.task = task or self.resume_state.task
+        self.decision: Any = None  # the router's decision, when the agent routes each task
+        self.specialist = agent.specialist
+        if agent.auto_route:
+            from agentcore.router import route
+            from agentcore.specialists import get_specialist
+
+            self.decision = route(self.task, images=len(images or ()))
+            self.specialist = get_specialist(self.decision.specialist)
+        self.backend = agent.backend_for(self.specialist)
+        self.family = get_family(agent.family_for(self.backend, self.specialist))
+        wants_tools = agent.tool_choice != "none" or agent._tools_arg is not None
+        self.tools = agent.tools_for(self.specialist) if wants_tools else {}
         self.budget = ToolBudget()
         self.usage = Usage(calls=0)
         self.steps: list[StepRecord] = []
@@ -73,11 +85,7 @@ class Run:
         self.tool_choice = agent.tool_choice
         self.thinking = self._thinking()
         self.run_id = uuid.uuid4().hex[:12]
-        self.resume_state = None
         trace_path = resume or agent.trace
-        if resume is not None:
-            self.resume_state = replay(read_trace(resume))
-            self.task = task or self.resume_state.task
         self.writer = TraceWriter(trace_path) if trace_path is not None else None
         self.messages = self.resume_state.messages if self.resume_state else self._initial_messages(images)
 
@@ -90,7 +98,8 @@ class Run:
 
         A family that cannot switch thinking decides alone (Qwen2.5 never thinks, QwQ always does).
         Otherwise an explicit ``enable_thinking`` wins (the CLI passes the router's decision there), then
-        the specialist's policy (``auto`` with no opinion means off).
+        the router's decision (``specialist="auto"``), then the specialist's policy (``auto`` with no
+        opinion means off).
         """
         style = self.family.thinking
         if style == "none":
@@ -99,7 +108,9 @@ class Run:
             return True
         if self.agent.enable_thinking is not None:
             return self.agent.enable_thinking
-        spec = self.agent.specialist
+        if self.decision is not None:
+            return bool(self.decision.thinking)
+        spec = self.specialist
         return spec.thinking.decide(None) if spec is not None else None
 
     def _thinking_budget(self) -> int | None:
@@ -107,14 +118,14 @@ class Run:
             return None
         if self.agent.thinking_budget is not None:
             return self.agent.thinking_budget
-        spec = self.agent.specialist
+        spec = self.specialist
         return spec.thinking.budget if spec is not None else None
 
     def _initial_messages(self, images: Sequence[Any] | None) -> list[Message]:
         messages: list[Message] = []
         system = self.agent.system_prompt
-        if system is None and self.agent.specialist is not None:
-            system = self.agent.specialist.render_system_prompt(tools=sorted(self.tools))
+        if system is None and self.specialist is not None:
+            system = self.specialist.render_system_prompt(tools=sorted(self.tools))
         if system:
             messages.append(Message(role="system", content=system))
         if images:
@@ -132,7 +143,7 @@ class Run:
 
     def _sampling(self) -> SamplingParams:
         base = SamplingParams()
-        spec = self.agent.specialist
+        spec = self.specialist
         if spec is not None:
             base = spec.sampling_for(bool(self.thinking))
         return base.merged(self.agent.sampling)
@@ -313,7 +324,8 @@ class Run:
         """What the trace's run_started event records: enough to resume the run."""
         return {
             "run_id": self.run_id, "family": self.family.name, "backend": self.backend.name,
-            "specialist": getattr(self.agent.specialist, "name", None), "tools": sorted(self.tools),
+            "specialist": getattr(self.specialist, "name", None), "tools": sorted(self.tools),
+            "route": self.decision.reason if self.decision is not None else None,
             "max_steps": self.agent.max_steps, "messages": [m.model_dump(mode="json") for m in self.messages],
         }
 
@@ -335,13 +347,13 @@ class Run:
 
         pm = get_plugin_manager()
         impls = pm.hook.agentcore_verify_answer.get_hookimpls()
-        spec = self.agent.specialist
+        spec = self.specialist
         # A specialist that does not verify (general, vl) skips it, unless a reference answer is given.
         if not impls or (spec is not None and not spec.verify and self.reference is None):
             return []
         self.verifications += 1
         context = VerificationContext(
-            specialist=getattr(self.agent.specialist, "name", None), reference=self.reference,
+            specialist=getattr(self.specialist, "name", None), reference=self.reference,
             messages=list(self.messages), attempt=self.verifications,
         )
 
@@ -400,7 +412,7 @@ class Run:
     def _result(self, answer: str | None, status: str, error: str | None, reasoning: str | None = None) -> RunResult:
         result = RunResult(
             run_id=self.run_id, task=self.task, answer=answer, reasoning=reasoning, status=status,  # type: ignore[arg-type]
-            error=error, verified=self.verified, specialist=getattr(self.agent.specialist, "name", None),
+            error=error, verified=self.verified, specialist=getattr(self.specialist, "name", None),
             steps=self.steps, messages=self.messages, usage=self.usage,
             trace_path=str(self.writer.path) if self.writer is not None else None,
         )

@@ -391,3 +391,22 @@ def test_a_stuck_thread_tool_does_not_hold_the_run_after_its_timeout():
         assert box["r"].steps[0].tool_results[0].error_kind == "timeout" and box["r"].answer == "ok"
     finally:
         release.set()
+
+
+def test_auto_specialist_routes_each_task():
+    backend = ScriptedBackend(["x = 2", "Paris.", "<think>\nhm\n</think>\n\nBecause..."], family="qwen3")
+    agent = Agent(backend=backend, tools=[], specialist="auto")
+    math = agent.run("Solve 3x + 1 = 7 for x.")
+    fact = agent.run("What is the capital of France?")
+    analysis = agent.run("Analyze the trade-offs of remote work for a small startup, step by step.")
+    assert (math.specialist, fact.specialist, analysis.specialist) == ("math", "general", "general")
+    assert backend.requests[1].enable_thinking is False  # a quick factual turn: thinking off
+    assert backend.requests[2].enable_thinking is True  # an analysis: thinking on
+    assert "boxed" in backend.requests[0].messages[0].text()  # the math specialist's system prompt
+
+
+def test_auto_specialist_records_the_route_in_the_trace(tmp_path):
+    trace = tmp_path / "t.jsonl"
+    Agent(backend=ScriptedBackend(["4"]), tools=[], specialist="auto", trace=trace).run("What is 2 + 2?")
+    started = json.loads(trace.read_text().splitlines()[0])
+    assert started["config"]["specialist"] == "math" and started["config"]["route"]

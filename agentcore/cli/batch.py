@@ -29,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--api-key", help="API key for --base-url servers")
     p.add_argument("--mode", choices=["chat", "raw"], default="chat", help="OpenAI backend mode (default: chat)")
     p.add_argument("--family", help="chat family of the model (default: guessed from its id)")
-    p.add_argument("--specialist", help="specialist for tasks that name none (general, coder, math, ...)")
+    p.add_argument("--specialist", default="auto",
+                   help="specialist for tasks that name none (general, coder, math, ...; default: auto, "
+                        "route each task)")
     p.add_argument("--max-steps", type=int, default=8, help="most model calls per task (default: 8)")
     p.add_argument("--tool", action="append", dest="tools", help="offer only this tool (repeatable)")
     p.add_argument("--max-new-tokens", type=int, help="most new tokens per model call")
