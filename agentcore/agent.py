@@ -96,6 +96,7 @@ class Agent:
         self.act_on_first_call = act_on_first_call
         self.trace = trace
         self.notices: list[str] = []  # one-line notices (e.g. a fallback to the embedded model)
+        self._loop_thread: _LoopThread | None = None  # the event loop sync runs use, started on first use
 
     # --- configuration, resolved lazily so constructing an Agent is cheap -------------------------
 
@@ -157,20 +158,12 @@ class Agent:
 
     def run(self, task: str, *, images: Sequence[Any] | None = None, reference: str | None = None,
             resume: str | Path | None = None) -> RunResult:
-        """Run ``task`` to the end and return the result (sync; safe inside a running event loop)."""
-        coro = self.arun(task, images=images, reference=reference, resume=resume)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coro)
-        # Called from inside an event loop (a notebook, a server): run in a thread of its own.
-        box: dict[str, Any] = {}
-        thread = threading.Thread(target=lambda: box.setdefault("r", asyncio.run(coro)), daemon=True)
-        thread.start()
-        thread.join()
-        if "r" not in box:
-            raise RuntimeError("the run failed; see the error above")
-        return box["r"]
+        """Run ``task`` to the end and return the result (sync; safe inside a running event loop).
+
+        Sync runs share one event loop per agent, in a thread of its own, so what backends keep per
+        loop (an HTTP connection pool) lasts from one run to the next.
+        """
+        return self._runner().run(self.arun(task, images=images, reference=reference, resume=resume))
 
     async def arun(self, task: str, *, images: Sequence[Any] | None = None, reference: str | None = None,
                    resume: str | Path | None = None) -> RunResult:
@@ -186,10 +179,10 @@ class Agent:
                resume: str | Path | None = None) -> Iterator[Any]:
         """Yield every event of the run as it happens; the last one is a ``FinalAnswer``.
 
-        The run happens in a worker thread with its own event loop; breaking out of the loop early
-        stops the run after the current step.
+        The run happens on the agent's event loop thread; breaking out of the iteration early stops
+        the run at its next event.
         """
-        q: queue.Queue[Any] = queue.Queue(maxsize=1024)
+        events: queue.Queue[Any] = queue.Queue()  # unbounded: the loop thread never waits on a reader
         stop = threading.Event()
         end = object()
 
@@ -199,17 +192,16 @@ class Agent:
                     if stop.is_set():
                         break
                     if not isinstance(event, Done):
-                        q.put(event)
+                        events.put(event)
             except BaseException as exc:  # handed to the consumer
-                q.put(exc)
+                events.put(exc)
             finally:
-                q.put(end)
+                events.put(end)
 
-        thread = threading.Thread(target=lambda: asyncio.run(pump()), daemon=True)
-        thread.start()
+        future = self._runner().submit(pump())
         try:
             while True:
-                item = q.get()
+                item = events.get()
                 if item is end:
                     break
                 if isinstance(item, BaseException):
@@ -217,11 +209,13 @@ class Agent:
                 yield item
         finally:
             stop.set()
-            while thread.is_alive():  # drain so the worker never blocks on a full queue
-                try:
-                    q.get(timeout=0.05)
-                except queue.Empty:
-                    pass
+            future.result()  # the run has closed its trace when stream() returns
+
+    def _runner(self) -> _LoopThread:
+        with _RUNNER_LOCK:
+            if self._loop_thread is None or not self._loop_thread.alive:
+                self._loop_thread = _LoopThread()
+            return self._loop_thread
 
     async def astream(self, task: str, *, images: Sequence[Any] | None = None, reference: str | None = None,
                       resume: str | Path | None = None) -> AsyncIterator[Any]:
@@ -242,6 +236,56 @@ class Agent:
                 yield event
         finally:
             run.close()
+
+
+_RUNNER_LOCK = threading.Lock()
+
+
+class _LoopThread:
+    """An event loop running in a daemon thread of its own: where an agent's sync runs happen.
+
+    ``asyncio.run`` per call would build a new loop each time, and with it everything backends keep
+    per loop (an HTTP client and its open connections), and close it again.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="agentcore-agent-loop", daemon=True)
+        self.thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def submit(self, coro: Any) -> Any:
+        """Schedule ``coro`` on the loop; a ``concurrent.futures.Future`` of its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Any) -> Any:
+        """Run ``coro`` to the end and return its result (or raise its exception)."""
+        if threading.current_thread() is self.thread:
+            # A sync run started from inside a run on this loop (an async tool calling agent.run):
+            # waiting here would block the loop the outer run needs, so this one gets a loop of its own.
+            box: dict[str, Any] = {}
+
+            def isolated() -> None:
+                try:
+                    box["result"] = asyncio.run(coro)
+                except BaseException as exc:  # re-raised in the caller's thread
+                    box["error"] = exc
+
+            worker = threading.Thread(target=isolated, daemon=True)
+            worker.start()
+            worker.join()
+            if "error" in box:
+                raise box["error"]
+            return box["result"]
+        future = self.submit(coro)
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            future.cancel()  # Ctrl-C stops the run too, not only the wait for it
+            raise
 
 
 def _resolve_specialist(specialist: Any) -> Any:

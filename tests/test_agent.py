@@ -410,3 +410,51 @@ def test_auto_specialist_records_the_route_in_the_trace(tmp_path):
     Agent(backend=ScriptedBackend(["4"]), tools=[], specialist="auto", trace=trace).run("What is 2 + 2?")
     started = json.loads(trace.read_text().splitlines()[0])
     assert started["config"]["specialist"] == "math" and started["config"]["route"]
+
+
+def test_sync_runs_share_one_event_loop_per_agent():
+    loops = []
+
+    class LoopRecorder(ScriptedBackend):
+        async def astream(self, request):
+            loops.append(asyncio.get_running_loop())
+            async for item in super().astream(request):
+                yield item
+
+    agent = Agent(backend=LoopRecorder(["a", "b"]), tools=[])
+    agent.run("one")
+    agent.run("two")
+    assert len(loops) == 2 and loops[0] is loops[1]  # so per-loop HTTP connection pools are reused
+
+
+def test_a_sync_run_inside_an_async_tool_does_not_deadlock():
+    inner = Agent(backend=ScriptedBackend(["inner answer"]), tools=[])
+
+    @tool
+    async def ask_inner(question: str) -> str:
+        """Ask another agent."""
+        return inner.run(question).answer
+
+    outer = Agent(backend=ScriptedBackend([call("ask_inner", question="q"), "done"]), tools=[ask_inner])
+    # the inner agent is distinct; run the nested case on the *same* agent's loop too
+    same = Agent(backend=ScriptedBackend([call("ask_same", question="q"), "nested", "done"]), tools=[])
+
+    @tool
+    async def ask_same(question: str) -> str:
+        """Ask the same agent (a nested sync run on its own loop thread)."""
+        return same.run(question).answer
+
+    same._tools_arg = [ask_same]
+    assert outer.run("go").steps[0].tool_results[0].content == "inner answer"
+    result = same.run("go")
+    assert result.steps[0].tool_results[0].content == "nested" and result.answer == "done"
+
+
+def test_errors_of_a_sync_run_reach_the_caller():
+    class Broken(ScriptedBackend):
+        async def astream(self, request):
+            raise ZeroDivisionError("backend bug")
+            yield  # pragma: no cover
+
+    with pytest.raises(ZeroDivisionError, match="backend bug"):
+        Agent(backend=Broken([]), tools=[]).run("x")
