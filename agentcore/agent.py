@@ -157,26 +157,31 @@ class Agent:
     # --- the public ways to run ----------------------------------------------------------------
 
     def run(self, task: str, *, images: Sequence[Any] | None = None, reference: str | None = None,
-            resume: str | Path | None = None) -> RunResult:
+            resume: str | Path | None = None, history: Sequence[Any] | None = None) -> RunResult:
         """Run ``task`` to the end and return the result (sync; safe inside a running event loop).
 
         Sync runs share one event loop per agent, in a thread of its own, so what backends keep per
         loop (an HTTP connection pool) lasts from one run to the next.
         """
-        return self._runner().run(self.arun(task, images=images, reference=reference, resume=resume))
+        return self._runner().run(self.arun(task, images=images, reference=reference, resume=resume, history=history))
 
     async def arun(self, task: str, *, images: Sequence[Any] | None = None, reference: str | None = None,
-                   resume: str | Path | None = None) -> RunResult:
-        """Run ``task`` to the end and return the result."""
+                   resume: str | Path | None = None, history: Sequence[Any] | None = None) -> RunResult:
+        """Run ``task`` to the end and return the result.
+
+        ``history`` is the conversation before the task (messages or OpenAI-style dicts), for a
+        multi-turn chat: it comes after the system prompt and before the task. ``images`` go with the
+        task; ``reference`` is an expected answer for the verifiers; ``resume`` a trace to go on from.
+        """
         result: RunResult | None = None
-        async for event in self._events(task, images, reference, resume):
+        async for event in self._events(task, images, reference, resume, history):
             if isinstance(event, Done):
                 result = event.result
         assert result is not None
         return result
 
     def stream(self, task: str, *, images: Sequence[Any] | None = None, reference: str | None = None,
-               resume: str | Path | None = None) -> Iterator[Any]:
+               resume: str | Path | None = None, history: Sequence[Any] | None = None) -> Iterator[Any]:
         """Yield every event of the run as it happens; the last one is a ``FinalAnswer``.
 
         The run happens on the agent's event loop thread; breaking out of the iteration early stops
@@ -188,7 +193,7 @@ class Agent:
 
         async def pump() -> None:
             try:
-                async for event in self._events(task, images, reference, resume):
+                async for event in self._events(task, images, reference, resume, history):
                     if stop.is_set():
                         break
                     if not isinstance(event, Done):
@@ -218,19 +223,19 @@ class Agent:
             return self._loop_thread
 
     async def astream(self, task: str, *, images: Sequence[Any] | None = None, reference: str | None = None,
-                      resume: str | Path | None = None) -> AsyncIterator[Any]:
+                      resume: str | Path | None = None, history: Sequence[Any] | None = None) -> AsyncIterator[Any]:
         """Async :meth:`stream`."""
-        async for event in self._events(task, images, reference, resume):
+        async for event in self._events(task, images, reference, resume, history):
             if not isinstance(event, Done):
                 yield event
 
     # --- the loop ---------------------------------------------------------------------------------
 
     async def _events(self, task: str, images: Sequence[Any] | None, reference: str | None,
-                      resume: str | Path | None) -> AsyncIterator[Any]:
+                      resume: str | Path | None, history: Sequence[Any] | None = None) -> AsyncIterator[Any]:
         from agentcore.loop import Run
 
-        run = Run(self, task, images, reference, resume)
+        run = Run(self, task, images, reference, resume, history)
         try:
             async for event in run.events():
                 yield event

@@ -22,7 +22,7 @@ from agentcore import events as ev
 from agentcore.backends.base import BackendError, Completion, GenerationRequest, SamplingParams, Usage
 from agentcore.dispatch import ToolBudget, execute_call
 from agentcore.families import get_family, reasoning_hint
-from agentcore.messages import ImagePart, Message, TextPart, ToolCall
+from agentcore.messages import ImagePart, Message, TextPart, ToolCall, to_message
 from agentcore.parsing import ParseProblem
 from agentcore.result import RunResult, StepRecord
 from agentcore.trace import TraceWriter, read_trace, replay
@@ -58,7 +58,7 @@ class Run:
     """The state of one run of an :class:`~agentcore.agent.Agent`; one Agent can run many at once."""
 
     def __init__(self, agent: Any, task: str, images: Sequence[Any] | None, reference: str | None,
-                 resume: str | Path | None):
+                 resume: str | Path | None, history: Sequence[Any] | None = None):
         self.agent = agent
         self.task = task
         self.reference = reference
@@ -87,7 +87,7 @@ class Run:
         self.run_id = uuid.uuid4().hex[:12]
         trace_path = resume or agent.trace
         self.writer = TraceWriter(trace_path) if trace_path is not None else None
-        self.messages = self.resume_state.messages if self.resume_state else self._initial_messages(images)
+        self.messages = self.resume_state.messages if self.resume_state else self._initial_messages(images, history)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -121,13 +121,17 @@ class Run:
         spec = self.specialist
         return spec.thinking.budget if spec is not None else None
 
-    def _initial_messages(self, images: Sequence[Any] | None) -> list[Message]:
+    def _initial_messages(self, images: Sequence[Any] | None, history: Sequence[Any] | None) -> list[Message]:
+        earlier = [to_message(m) for m in history or ()]
         messages: list[Message] = []
         system = self.agent.system_prompt
+        if system is None and earlier and earlier[0].role == "system":
+            system = earlier[0].text()  # the conversation's own system message, when the agent sets none
         if system is None and self.specialist is not None:
             system = self.specialist.render_system_prompt(tools=sorted(self.tools))
         if system:
             messages.append(Message(role="system", content=system))
+        messages.extend(m for m in earlier if m.role != "system")
         if images:
             parts: list[Any] = [ImagePart(image=img) for img in images]
             parts.append(TextPart(text=self.task))

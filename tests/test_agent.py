@@ -458,3 +458,16 @@ def test_errors_of_a_sync_run_reach_the_caller():
 
     with pytest.raises(ZeroDivisionError, match="backend bug"):
         Agent(backend=Broken([]), tools=[]).run("x")
+
+
+def test_history_comes_between_the_system_prompt_and_the_task():
+    backend = ScriptedBackend(["Your name is Ada."], family="qwen2.5")
+    history = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "My name is Ada."},
+        {"role": "assistant", "content": "Nice to meet you, Ada."},
+    ]
+    Agent(backend=backend, tools=[]).run("What is my name?", history=history)
+    roles = [(m.role, m.text()) for m in backend.requests[0].messages]
+    assert roles == [("system", "You are terse."), ("user", "My name is Ada."),
+                     ("assistant", "Nice to meet you, Ada."), ("user", "What is my name?")]

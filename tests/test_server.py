@@ -88,10 +88,14 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
+AGENT_BACKENDS: list[ScriptedBackend] = []
+
+
 def make_agent() -> Any:
     from agentcore.agent import Agent
 
     backend = ScriptedBackend(['<tool_call>\n{"name": "add", "arguments": {"a": 2, "b": 3}}\n</tool_call>', "The sum is 5."])
+    AGENT_BACKENDS.append(backend)
     return Agent(backend=backend, tools=[add], max_steps=3)
 
 
@@ -546,3 +550,16 @@ def test_image_url_parts_reach_a_vision_backend(client: openai.OpenAI, backends:
 def test_an_image_for_a_text_model_is_refused_not_dropped(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError, match="image and text parts are for qwen2.5-vl"):
         client.chat.completions.create(model="qwen2.5-test", messages=_image_message(_red_pixel_url()))
+
+
+def test_an_agent_answers_in_the_context_of_earlier_turns(client: openai.OpenAI) -> None:
+    messages = [
+        {"role": "user", "content": "Remember the numbers 2 and 3."},
+        {"role": "assistant", "content": "Noted: 2 and 3."},
+        {"role": "user", "content": "Add them."},
+    ]
+    out = client.chat.completions.create(model="agent:adder", messages=messages)
+    assert out.choices[0].message.content == "The sum is 5."
+    first_prompt = AGENT_BACKENDS[-1].prompts[0]
+    assert "Remember the numbers 2 and 3." in first_prompt and "Noted: 2 and 3." in first_prompt
+    assert first_prompt.index("Noted: 2 and 3.") < first_prompt.index("Add them.")

@@ -5,8 +5,9 @@ Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``GET /v1/model
 A *model name* is either a backend (``create_app(backends={"smollm2": backend})``) or an agent, listed as
 ``agent:<name>``. For a backend, a chat request is rendered with agentcore's template of the backend's
 family, generated, and parsed with agentcore's parser, so ``tool_calls`` and ``reasoning_content`` come
-back in OpenAI's shape (streamed as chunks when asked). For an agent, the last user message is the task:
-the whole agent loop runs (tools, verification) and the final answer is the reply.
+back in OpenAI's shape (streamed as chunks when asked). For an agent, the last user message is the task
+and the messages before it its history: the whole agent loop runs (tools, verification) and the final
+answer is the reply.
 
 Every generation request passes the guards first: API key, per-key rate limit, body size (middleware),
 input length, and the concurrency gate (429 at once when full). Logs carry a hash of the prompt and of
@@ -472,9 +473,10 @@ async def _chat_agent(
     if not users:
         raise ApiError(400, "an agent needs a user message: the last one is its task", param="messages")
     task = users[-1]
+    history = messages[: messages.index(task)]  # earlier turns: the agent answers in context
     agent = target() if callable(target) and not hasattr(target, "arun") else target
     try:
-        result = await _timed(state, agent.arun(task.text(), images=task.images() or None))
+        result = await _timed(state, agent.arun(task.text(), images=task.images() or None, history=history))
     except Exception as exc:
         raise _backend_failure(exc) from None
     info.update(tokens=result.usage.completion_tokens, agent_status=result.status)
