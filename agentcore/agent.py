@@ -13,8 +13,10 @@ asks once more with tools disabled for the answer, ``error`` stops with status `
 from __future__ import annotations
 
 import asyncio
+import atexit
 import queue
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -244,6 +246,16 @@ class Agent:
 
 
 _RUNNER_LOCK = threading.Lock()
+_LIVE_LOOPS: weakref.WeakSet[_LoopThread] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_loops() -> None:
+    # Worker threads that ran model code (torch, xgrammar) must end before the interpreter does:
+    # native libraries abort ("terminate called without an active exception") when their threads
+    # are still alive while static destructors run.
+    for runner in list(_LIVE_LOOPS):
+        runner.close()
 
 
 class _LoopThread:
@@ -257,6 +269,21 @@ class _LoopThread:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="agentcore-agent-loop", daemon=True)
         self.thread.start()
+        _LIVE_LOOPS.add(self)
+
+    def close(self) -> None:
+        """Stop the loop, finish its worker threads and join the thread (idempotent)."""
+        if self.loop.is_closed():
+            return
+        if self.thread.is_alive():
+            try:
+                asyncio.run_coroutine_threadsafe(self.loop.shutdown_default_executor(), self.loop).result(30)
+            except Exception:  # a stuck worker: stop waiting, the process is ending anyway
+                pass
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(30)
+        if not self.thread.is_alive():
+            self.loop.close()
 
     @property
     def alive(self) -> bool:

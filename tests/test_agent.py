@@ -471,3 +471,24 @@ def test_history_comes_between_the_system_prompt_and_the_task():
     roles = [(m.role, m.text()) for m in backend.requests[0].messages]
     assert roles == [("system", "You are terse."), ("user", "My name is Ada."),
                      ("assistant", "Nice to meet you, Ada."), ("user", "What is my name?")]
+
+
+def test_the_process_exits_cleanly_after_sync_runs():
+    import subprocess
+    import sys
+
+    code = (
+        "from agentcore import Agent\n"
+        "from agentcore.testing import ScriptedBackend\n"
+        "agent = Agent(backend=ScriptedBackend(['a', 'b']), tools=[])\n"
+        "agent.run('x'); list(agent.stream('y'))\n"
+        "import agentcore.agent as m\n"
+        "assert len(list(m._LIVE_LOOPS)) == 1\n"
+        "m._close_loops()\n"
+        "assert agent._loop_thread.loop.is_closed() and not agent._loop_thread.thread.is_alive()\n"
+        "print('clean')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**__import__("os").environ, "AGENTCORE_PLUGINS": ""})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "clean"
