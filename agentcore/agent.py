@@ -270,6 +270,8 @@ class _LoopThread:
         self.thread = threading.Thread(target=self.loop.run_forever, name="agentcore-agent-loop", daemon=True)
         self.thread.start()
         _LIVE_LOOPS.add(self)
+        # When the agent (and with it this object) is gone, let its thread end too.
+        weakref.finalize(self, _stop_when_idle, self.loop, self.thread)
 
     def close(self) -> None:
         """Stop the loop, finish its worker threads and join the thread (idempotent)."""
@@ -318,6 +320,21 @@ class _LoopThread:
         except KeyboardInterrupt:
             future.cancel()  # Ctrl-C stops the run too, not only the wait for it
             raise
+
+
+def _stop_when_idle(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    """Finish a loop's worker threads, then stop it, so its thread ends (no join: we may be on it)."""
+    if loop.is_closed() or not thread.is_alive():
+        return
+
+    async def finish() -> None:
+        await loop.shutdown_default_executor()
+        loop.stop()
+
+    try:
+        loop.call_soon_threadsafe(lambda: loop.create_task(finish()))
+    except RuntimeError:  # the loop closed meanwhile
+        pass
 
 
 def _resolve_specialist(specialist: Any) -> Any:

@@ -492,3 +492,22 @@ def test_the_process_exits_cleanly_after_sync_runs():
                          env={**__import__("os").environ, "AGENTCORE_PLUGINS": ""})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "clean"
+
+
+def test_a_discarded_agent_does_not_leave_its_thread_behind():
+    import gc
+
+    def loop_threads() -> int:
+        return sum(t.name == "agentcore-agent-loop" and t.is_alive() for t in threading.enumerate())
+
+    before = loop_threads()
+    agent = Agent(backend=ScriptedBackend(["a"]), tools=[])
+    agent.run("x")
+    assert loop_threads() == before + 1
+    del agent
+    gc.collect()
+    for _ in range(100):
+        if loop_threads() == before:
+            break
+        time.sleep(0.02)
+    assert loop_threads() == before
