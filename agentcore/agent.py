@@ -245,17 +245,31 @@ class Agent:
             run.close()
 
 
-_RUNNER_LOCK = threading.Lock()
-_LIVE_LOOPS: weakref.WeakSet[_LoopThread] = weakref.WeakSet()
+_RUNNER_LOCK = threading.RLock()
+#: every agent loop started in this process, with its thread: joined at exit
+_LOOP_THREADS: list[tuple[asyncio.AbstractEventLoop, threading.Thread]] = []
 
 
 @atexit.register
 def _close_loops() -> None:
-    # Worker threads that ran model code (torch, xgrammar) must end before the interpreter does:
-    # native libraries abort ("terminate called without an active exception") when their threads
-    # are still alive while static destructors run.
-    for runner in list(_LIVE_LOOPS):
-        runner.close()
+    # A daemon thread still running when the interpreter finalizes is killed mid-step; if it is then
+    # freeing a torch tensor, the C++ unwinding aborts the process ("terminate called without an
+    # active exception") after the run's output was already printed. End every loop thread first.
+    with _RUNNER_LOCK:
+        pairs = list(_LOOP_THREADS)
+    for loop, thread in pairs:
+        _stop_and_join(loop, thread)
+
+
+def _stop_and_join(loop: asyncio.AbstractEventLoop, thread: threading.Thread, timeout_s: float = 30.0) -> None:
+    """Finish a loop's worker threads, stop it, join its thread and close it (idempotent)."""
+    if threading.current_thread() is thread:
+        _stop_when_idle(loop, thread)  # cannot join ourselves
+        return
+    _stop_when_idle(loop, thread)
+    thread.join(timeout_s)
+    if not thread.is_alive() and not loop.is_closed():
+        loop.close()
 
 
 class _LoopThread:
@@ -269,23 +283,18 @@ class _LoopThread:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="agentcore-agent-loop", daemon=True)
         self.thread.start()
-        _LIVE_LOOPS.add(self)
-        # When the agent (and with it this object) is gone, let its thread end too.
-        weakref.finalize(self, _stop_when_idle, self.loop, self.thread)
+        with _RUNNER_LOCK:
+            # Drop loops whose threads have ended; keep (loop, thread), not this object, so that a
+            # discarded agent's thread is still joined at exit.
+            _LOOP_THREADS[:] = [(loop, thread) for loop, thread in _LOOP_THREADS if thread.is_alive()]
+            _LOOP_THREADS.append((self.loop, self.thread))
+        # When the agent (and with it this object) is gone, let its thread end too. Not at exit:
+        # _close_loops then stops every loop and joins its threads, in order.
+        weakref.finalize(self, _stop_when_idle, self.loop, self.thread).atexit = False
 
     def close(self) -> None:
         """Stop the loop, finish its worker threads and join the thread (idempotent)."""
-        if self.loop.is_closed():
-            return
-        if self.thread.is_alive():
-            try:
-                asyncio.run_coroutine_threadsafe(self.loop.shutdown_default_executor(), self.loop).result(30)
-            except Exception:  # a stuck worker: stop waiting, the process is ending anyway
-                pass
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(30)
-        if not self.thread.is_alive():
-            self.loop.close()
+        _stop_and_join(self.loop, self.thread)
 
     @property
     def alive(self) -> bool:
@@ -324,7 +333,7 @@ class _LoopThread:
 
 def _stop_when_idle(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
     """Finish a loop's worker threads, then stop it, so its thread ends (no join: we may be on it)."""
-    if loop.is_closed() or not thread.is_alive():
+    if loop.is_closed() or not thread.is_alive() or not loop.is_running():
         return
 
     async def finish() -> None:

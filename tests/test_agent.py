@@ -483,7 +483,7 @@ def test_the_process_exits_cleanly_after_sync_runs():
         "agent = Agent(backend=ScriptedBackend(['a', 'b']), tools=[])\n"
         "agent.run('x'); list(agent.stream('y'))\n"
         "import agentcore.agent as m\n"
-        "assert len(list(m._LIVE_LOOPS)) == 1\n"
+        "assert len(m._LOOP_THREADS) == 1\n"
         "m._close_loops()\n"
         "assert agent._loop_thread.loop.is_closed() and not agent._loop_thread.thread.is_alive()\n"
         "print('clean')\n"
@@ -507,7 +507,7 @@ def test_a_discarded_agent_does_not_leave_its_thread_behind():
     del agent
     gc.collect()
     for _ in range(100):
-        if loop_threads() == before:
+        if loop_threads() <= before:
             break
         time.sleep(0.02)
-    assert loop_threads() == before
+    assert loop_threads() <= before  # (gc may also end threads of agents earlier tests dropped)
