@@ -85,9 +85,9 @@ class Run:
         self.tool_choice = agent.tool_choice
         self.thinking = self._thinking()
         self.run_id = uuid.uuid4().hex[:12]
-        trace_path = resume or agent.trace
-        self.writer = TraceWriter(trace_path) if trace_path is not None else None
         self.messages = self.resume_state.messages if self.resume_state else self._initial_messages(images, history)
+        trace_path = resume or agent.trace  # opened last: nothing above can leave it open on an error
+        self.writer = TraceWriter(trace_path) if trace_path is not None else None
 
     def close(self) -> None:
         if self.writer is not None:
