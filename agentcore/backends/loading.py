@@ -309,6 +309,25 @@ def _hub_error(model_id: str, exc: BaseException) -> ModelUnavailableError:
     )
 
 
+def ready_for_inference(model: Any, tokenizer: Any, device: str, *, placed: bool, dynamic_int8: bool) -> Any:
+    """The last steps of every load: move to ``device`` (unless a device map placed it), optional
+    dynamic int8 quantization (CPU), eval mode, and a pad token for batching. Returns the model."""
+    import torch
+
+    if not placed:
+        model = model.to(device)
+    if dynamic_int8:
+        import warnings
+
+        with warnings.catch_warnings():  # torch.ao is deprecated in favour of torchao, which is not a dependency
+            warnings.simplefilter("ignore")
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    model.eval()
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model
+
+
 def load_model(
     model: str | os.PathLike[str] | None = None,
     *,
@@ -333,7 +352,6 @@ def load_model(
 
 
 def _load(source: ModelSource, dev: str, dtype: Any, quantization: Any, trust_remote_code: bool) -> LoadedModel:
-    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch_dtype = resolve_dtype(dtype, dev)
@@ -362,17 +380,7 @@ def _load(source: ModelSource, dev: str, dtype: Any, quantization: Any, trust_re
         if source.kind == "hub" and type(exc).__module__.startswith(("huggingface_hub", "requests", "httpx")):
             raise _hub_error(source.location, exc) from None
         raise
-    if "device_map" not in qkwargs:
-        loaded = loaded.to(dev)
-    if dynamic_int8:
-        import warnings
-
-        with warnings.catch_warnings():  # torch.ao is deprecated in favour of torchao, which is not a dependency
-            warnings.simplefilter("ignore")
-            loaded = torch.ao.quantization.quantize_dynamic(loaded, {torch.nn.Linear}, dtype=torch.qint8)
-    loaded.eval()
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    loaded = ready_for_inference(loaded, tokenizer, dev, placed="device_map" in qkwargs, dynamic_int8=dynamic_int8)
     return LoadedModel(
         model=loaded,
         tokenizer=tokenizer,

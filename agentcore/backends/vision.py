@@ -223,7 +223,6 @@ def _load_vision_model(
     max_pixels: int | None,
 ) -> tuple[Any, Any]:
     """Load a Qwen2.5-VL / Qwen2-VL model, tokenizer and image processor; a clear error when impossible."""
-    import torch
     import transformers
     from transformers import AutoConfig, AutoTokenizer
 
@@ -231,6 +230,7 @@ def _load_vision_model(
         LoadedModel,
         local_files_only,
         quantization_kwargs,
+        ready_for_inference,
         resolve_device,
         resolve_dtype,
         resolve_source,
@@ -274,13 +274,7 @@ def _load_vision_model(
                                              trust_remote_code=trust_remote_code, **qkwargs)
     except (OSError, ValueError) as exc:
         raise vision_unavailable_error(spec, f"{type(exc).__name__}: {exc}") from None
-    if "device_map" not in qkwargs:
-        loaded = loaded.to(dev)
-    if dynamic_int8:
-        loaded = torch.ao.quantization.quantize_dynamic(loaded, {torch.nn.Linear}, dtype=torch.qint8)
-    loaded.eval()
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    loaded = ready_for_inference(loaded, tokenizer, dev, placed="device_map" in qkwargs, dynamic_int8=dynamic_int8)
     resolved = LoadedModel(
         model=loaded, tokenizer=tokenizer, source=source, folder=folder if Path(folder).is_dir() else None,
         device=dev, dtype=torch_dtype, load_s=time.perf_counter() - started, cold=False,
