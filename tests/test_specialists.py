@@ -191,3 +191,13 @@ def test_configured_thinking_is_applied(monkeypatch):
 def test_route_cues_must_be_valid_patterns():
     with pytest.raises(ValueError, match="route_cues"):
         Specialist(name="x", route_cues=["(unclosed"])
+
+
+@pytest.mark.parametrize("name", ["general", "coder", "math", "vl"])
+def test_system_prompts_keep_their_sentences_apart(name):
+    import re
+
+    from agentcore.specialists import get_specialist
+
+    text = get_specialist(name).render_system_prompt(tools=["a_tool"], languages=None)
+    assert not re.search(r"[.:!?][A-Z]", text), text  # partials joined without a line break
