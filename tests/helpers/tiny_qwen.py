@@ -61,6 +61,19 @@ QWEN_ADDED_TOKENS: tuple[tuple[int, str, bool], ...] = (
 QWEN_VOCAB_SIZE = 151936
 
 
+
+def publish(tmp: Path, folder: Path) -> None:
+    """Mark a folder built in ``tmp`` complete and move it to ``folder`` in one rename.
+
+    Another process building the same folder may win the race; its complete copy is as good.
+    """
+    (tmp / ".complete").write_text("ok\n")
+    try:
+        tmp.rename(folder)
+    except OSError:
+        if not (folder / ".complete").is_file():
+            raise
+
 def cache_root() -> Path:
     """Where built tokenizers and tiny models are kept between test sessions."""
     root = os.environ.get("AGENTCORE_TEST_CACHE") or os.path.join(tempfile.gettempdir(), "agentcore-test-cache")
@@ -222,12 +235,7 @@ def tiny_qwen_model(kind: str = "qwen3", *, seed: int = 0, layers: int = 2, hidd
         model.save_pretrained(tmp, safe_serialization=True)
         for name in ("tokenizer.json", "tokenizer_config.json"):
             shutil.copy(qwen_tokenizer_dir() / name, tmp / name)
-        (tmp / ".complete").write_text("ok\n")
-        try:
-            tmp.rename(folder)
-        except OSError:
-            if not (folder / ".complete").is_file():
-                raise
+        publish(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.tiny_qwen import QWEN_VOCAB_SIZE, cache_root, qwen_tokenizer_dir
+from tests.helpers.tiny_qwen import QWEN_VOCAB_SIZE, cache_root, publish, qwen_tokenizer_dir
 
 #: the special-token ids of Qwen2-VL / Qwen2.5-VL configs
 VISION_START_ID = 151652
@@ -100,12 +100,7 @@ def tiny_qwen_vl_model(kind: str = "qwen2.5-vl", *, seed: int = 0, hidden: int =
         for name in ("tokenizer.json", "tokenizer_config.json"):
             shutil.copy(qwen_tokenizer_dir() / name, tmp / name)
         (tmp / "preprocessor_config.json").write_text(json.dumps(PREPROCESSOR_CONFIG, indent=2))
-        (tmp / ".complete").write_text("ok\n")
-        try:
-            tmp.rename(folder)
-        except OSError:
-            if not (folder / ".complete").is_file():
-                raise
+        publish(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
