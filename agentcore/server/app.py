@@ -371,9 +371,12 @@ async def _start_stream(state: _State, info: dict[str, Any], chunks: AsyncIterat
 
 
 async def _next_item(state: _State, stream: AsyncIterator[Any], deadline: float | None) -> Any:
+    """The backend stream's next item, ``None`` at its end; 504 once the request's deadline passes."""
     remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
     try:
         return await asyncio.wait_for(stream.__anext__(), remaining)
+    except StopAsyncIteration:
+        return None
     except asyncio.TimeoutError:
         raise ApiError(504, f"the model did not finish within {state.settings.request_timeout_s:g}s", "timeout",
                        "timeout") from None
@@ -399,8 +402,6 @@ async def _chat_stream(
         # The first item comes before the 200: a backend that fails at once gets a proper error status.
         try:
             item = await _next_item(state, stream, deadline)
-        except StopAsyncIteration:
-            item = None
         except Exception as exc:
             raise _backend_failure(exc) from None
         yield p.sse(p.chat_chunk(response_id, model, {"role": "assistant", "content": ""}))
@@ -432,10 +433,7 @@ async def _chat_stream(
                     break
                 for chunk in deltas(parser.feed(item)):
                     yield chunk
-                try:
-                    item = await _next_item(state, stream, deadline)
-                except StopAsyncIteration:
-                    item = None
+                item = await _next_item(state, stream, deadline)
             for chunk in deltas(parser.close()):
                 yield chunk
             if completion is None:
@@ -558,8 +556,6 @@ async def _completion_stream(
     try:
         try:
             item = await _next_item(state, stream, deadline)
-        except StopAsyncIteration:
-            item = None
         except Exception as exc:
             raise _backend_failure(exc) from None
         try:
@@ -569,10 +565,7 @@ async def _completion_stream(
                     break
                 if item:
                     yield p.sse(p.completion_chunk(response_id, req.model, item))
-                try:
-                    item = await _next_item(state, stream, deadline)
-                except StopAsyncIteration:
-                    item = None
+                item = await _next_item(state, stream, deadline)
             if completion is None:
                 raise BackendError("the backend ended its stream without a completion")
             yield p.sse(p.completion_chunk(response_id, req.model, "",
