@@ -258,18 +258,10 @@ def _close_loops() -> None:
     with _RUNNER_LOCK:
         pairs = list(_LOOP_THREADS)
     for loop, thread in pairs:
-        _stop_and_join(loop, thread)
-
-
-def _stop_and_join(loop: asyncio.AbstractEventLoop, thread: threading.Thread, timeout_s: float = 30.0) -> None:
-    """Finish a loop's worker threads, stop it, join its thread and close it (idempotent)."""
-    if threading.current_thread() is thread:
-        _stop_when_idle(loop, thread)  # cannot join ourselves
-        return
-    _stop_when_idle(loop, thread)
-    thread.join(timeout_s)
-    if not thread.is_alive() and not loop.is_closed():
-        loop.close()
+        _stop_when_idle(loop, thread)
+        thread.join(30)
+        if not thread.is_alive() and not loop.is_closed():
+            loop.close()
 
 
 class _LoopThread:
@@ -291,10 +283,6 @@ class _LoopThread:
         # When the agent (and with it this object) is gone, let its thread end too. Not at exit:
         # _close_loops then stops every loop and joins its threads, in order.
         weakref.finalize(self, _stop_when_idle, self.loop, self.thread).atexit = False
-
-    def close(self) -> None:
-        """Stop the loop, finish its worker threads and join the thread (idempotent)."""
-        _stop_and_join(self.loop, self.thread)
 
     @property
     def alive(self) -> bool:
