@@ -44,24 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _backend(args: argparse.Namespace) -> Any:
-    if args.base_url:
-        if not args.model:
-            raise ValueError("--base-url needs --model: the model id those servers know")
-        from agentcore.backends.openai import OpenAIBackend
-
-        return OpenAIBackend(args.base_url, args.model, api_key=args.api_key, mode=args.mode, family=args.family,
-                             max_concurrency=max(1, args.concurrency))
-    if args.model:
-        from agentcore.backends.transformers import TransformersBackend
-
-        return TransformersBackend(args.model, family=args.family)
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
     from agentcore.backends.base import SamplingParams
     from agentcore.batch import run_batch
+    from agentcore.cli._backends import backend_from_args
 
     sampling: dict[str, Any] = {k: v for k, v in {
         "max_new_tokens": args.max_new_tokens, "temperature": args.temperature}.items() if v is not None}
@@ -78,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         options["sampling"] = SamplingParams(**sampling)
     trace_dir: Any = False if args.no_trace else (args.trace_dir or True)
     try:
-        summary = run_batch(args.tasks, args.out, concurrency=args.concurrency, backend=_backend(args),
+        summary = run_batch(args.tasks, args.out, concurrency=args.concurrency, backend=backend_from_args(args, max_concurrency=args.concurrency),
                             agent_options=options, trace_dir=trace_dir, retry_errors=args.retry_errors,
                             progress=not args.no_progress)
     except KeyboardInterrupt:

@@ -48,35 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _backend(args: argparse.Namespace) -> Any:
-    if args.backend:
-        from agentcore.plugins import registered_backends
-
-        factories = registered_backends()
-        if args.backend not in factories:
-            raise ValueError(f"no backend named {args.backend!r}; plugins register: {', '.join(sorted(factories)) or 'none'}")
-        options = {"model": args.model} if args.model else {}
-        return factories[args.backend](**options)
-    if args.base_url:
-        if not args.model:
-            raise ValueError("--base-url needs --model: the name the server knows the model by")
-        from agentcore.backends.openai import OpenAIBackend
-
-        return OpenAIBackend(args.base_url, args.model, api_key=args.api_key, mode=args.mode, family=args.family)
-    if args.model:
-        if args.image:
-            from agentcore.backends.vision import VisionBackend
-
-            return VisionBackend(args.model)
-        from agentcore.backends.transformers import TransformersBackend
-
-        return TransformersBackend(args.model, family=args.family)
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
     from agentcore.agent import Agent
     from agentcore.backends.base import SamplingParams
+    from agentcore.cli._backends import backend_from_args
     from agentcore.cli._output import styled
     from agentcore.router import route
     from agentcore.specialists import get_specialist
@@ -102,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.greedy:
         sampling_fields["greedy"] = True
     agent = Agent(
-        backend=_backend(args), tools=args.tools, family=args.family, specialist=specialist,
+        backend=backend_from_args(args, vision=bool(args.image)), tools=args.tools, family=args.family, specialist=specialist,
         max_steps=args.max_steps, tool_choice=args.tool_choice, enable_thinking=thinking,
         thinking_budget=args.thinking_budget,
         sampling=SamplingParams(**sampling_fields) if sampling_fields else None, trace=args.trace,
