@@ -68,7 +68,10 @@ class ScriptedBackend(Backend):
 
 
 class FunctionBackend(Backend):
-    """A backend whose completion is ``fn(request)``: a raw text or a :class:`Completion`."""
+    """A backend whose completion is ``fn(request)``: a raw text or a :class:`Completion`.
+
+    ``fn`` may block (it runs in a worker thread for async callers); streams come in ``chunk_size``
+    pieces, as with :class:`ScriptedBackend`."""
 
     name = "function"
 
@@ -114,7 +117,6 @@ def _usage_for(request: GenerationRequest, text: str) -> Usage:
 class _PluginControl:
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self._monkeypatch = monkeypatch
-        self._registered: list[Any] = []
 
     def __call__(self, names: Sequence[str] = ()) -> _PluginControl:
         from agentcore.plugins import PLUGINS_ENV, reset_plugin_manager
@@ -126,8 +128,7 @@ class _PluginControl:
     def register(self, plugin: Any, name: str | None = None) -> str:
         from agentcore.plugins import register_plugin
 
-        self._registered.append(plugin)
-        return register_plugin(plugin, name)
+        return register_plugin(plugin, name)  # gone with the plugin manager, reset after the test
 
 
 @pytest.fixture
