@@ -141,3 +141,22 @@ def test_a_missing_image_is_reported_before_any_model_loads(capsys, tmp_path):
     assert main(["run", "--image", str(missing), "What trends do you see?"]) == 1
     err = capsys.readouterr().err
     assert "does not exist" in err and str(missing) in err and "Traceback" not in err
+
+
+def test_an_unexpected_error_is_one_line_unless_debug(capsys):
+    from agentcore.hookspecs import hookimpl
+    from agentcore.plugins import register_plugin
+
+    class Broken:
+        @hookimpl
+        def agentcore_register_backends(self, register):
+            register("broken", lambda **kw: (_ for _ in ()).throw(ZeroDivisionError("oops")))
+
+    register_plugin(Broken(), name="broken")
+    assert main(["run", "--backend", "broken", "--specialist", "general", "hi"]) == 1
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError: oops" in err and "--debug" in err and "Traceback" not in err
+    import pytest
+
+    with pytest.raises(ZeroDivisionError):
+        main(["--debug", "run", "--backend", "broken", "--specialist", "general", "hi"])

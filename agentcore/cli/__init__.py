@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Agents and tool calling for the Qwen model family.",
     )
     parser.add_argument("--version", action="version", version=f"agentcore {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
@@ -46,9 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the CLI's promise: a clear one-line error, never a traceback
         from agentcore.errors import is_user_error
 
-        if not is_user_error(exc) and "--debug" in (argv or sys.argv):
+        if is_user_error(exc):
+            print(f"agentcore: error: {exc}", file=sys.stderr)
+        elif args.debug:
             raise
-        print(f"agentcore: error: {exc}", file=sys.stderr)
+        else:  # a bug, not bad input: one line still, and how to see more
+            print(f"agentcore: error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                  file=sys.stderr)
         return 1
 
 
